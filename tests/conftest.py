@@ -1,0 +1,91 @@
+"""Shared fixtures: real models (the small packaged ones), real ChromaDB folders under tmp."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+
+ROOT = Path(__file__).resolve().parent.parent
+MINI_COURSE = ROOT / "tests" / "fixtures" / "mini_course"
+TINY_MODEL = "smollm2-135m"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No ERICA_* leaks in from the machine; settings files are not picked up."""
+    for key in list(os.environ):
+        if key.startswith("ERICA_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("ERICA_CONFIG", "")
+    monkeypatch.setenv("ERICA_BENCH_DIR", str(tmp_path / "bench"))
+
+
+def erica_env(data_dir: Path, course: Path = MINI_COURSE, **extra: str) -> dict[str, str]:
+    env = {"ERICA_DATA_DIR": str(data_dir), "ERICA_COURSE_DIRS": str(course),
+           "ERICA_LLM_MODEL": TINY_MODEL, "ERICA_MAX_TOKENS": "48"}
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def use_env(monkeypatch: pytest.MonkeyPatch):
+    """Apply an ERICA_* environment (from :func:`erica_env`) for one test."""
+
+    def apply(env: dict[str, str]) -> None:
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+
+    return apply
+
+
+@pytest.fixture(scope="session")
+def mini_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder holding the mini course, built once per session with the real embedder."""
+    from tutor.cli import main
+
+    data_dir = tmp_path_factory.mktemp("mini-store")
+    env = erica_env(data_dir)
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        assert main(["kb", "build"]) == 0
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return data_dir
+
+
+@pytest.fixture
+def mini_settings(mini_store: Path, use_env):
+    from tutor.settings import load_settings
+
+    use_env(erica_env(mini_store))
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def tiny_backend():
+    """The real SmolLM2-135M model in process, loaded once for the session."""
+    from tutor.llm.llama_cpp_backend import LlamaCppBackend
+    from tutor.llm.packaged import resolve_gguf
+
+    import tempfile
+
+    path = resolve_gguf(TINY_MODEL, Path(tempfile.mkdtemp(prefix="erica-models-")))
+    return LlamaCppBackend(path, n_ctx=2048, n_threads=2, label=TINY_MODEL)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,159 @@
+"""``erica kb validate|build|stats`` and ``erica retrieve``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from knowledge.build import build_concepts, load_valid_cards
+from knowledge.cards import load_cards
+from knowledge.chroma_client import writer_lock
+from knowledge.errors import InvalidInputError
+from knowledge.graph import graph_stats
+from knowledge.validate import lint, validate
+from tutor import runtime
+from tutor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    kb = sub.add_parser("kb", help="the concept store: validate, build, stats, ingest",
+                        description="Manage the course's concept cards and the ChromaDB store.")
+    kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
+
+    p = kb_sub.add_parser("validate", help="check the concept cards (ids, references, cycles)")
+    p.add_argument("paths", nargs="*", type=Path,
+                   help="card folders or files (default: the configured course folders)")
+    p.add_argument("--strict", action="store_true",
+                   help="also apply the shipped course's quality rules (lengths, sources, roots)")
+    p.set_defaults(func=cmd_validate)
+
+    p = kb_sub.add_parser("build",
+                          help="embed the cards into ChromaDB (atomic; no-op if unchanged)")
+    p.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    p.add_argument("--reset", action="store_true",
+                   help="move a damaged store folder aside and build from scratch")
+    p.set_defaults(func=cmd_build)
+
+    p = kb_sub.add_parser("stats", help="concepts, prerequisite edges, units, roots, longest chain")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_stats)
+
+    try:
+        from knowledge.ingest.cli import add_ingest_command
+    except ImportError:  # the ingest package is optional while it is being written
+        log.debug("ingest commands unavailable", exc_info=True)
+    else:
+        add_ingest_command(kb_sub)
+
+    p = sub.add_parser("retrieve", help="find the concepts that answer a question",
+                       description="Semantic matches from ChromaDB, expanded along the "
+                       "prerequisite graph, capped and ordered as a learning path.")
+    p.add_argument("question", nargs="?", help="the question (omit with --from-file)")
+    p.add_argument("--k", type=int, default=None, help="semantic search results (default 5)")
+    p.add_argument("--depth", type=int, default=None, help="prerequisite depth (default 2)")
+    p.add_argument("--max", type=int, default=None, dest="max_concepts",
+                   help="max concepts (default 10)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--from-file", type=Path, metavar="FILE",
+                   help="answer one question per line of FILE, one JSON object per line")
+    p.set_defaults(func=cmd_retrieve)
+
+
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    cards = load_cards(args.paths or settings.course_dirs)
+    problems = validate(cards)
+    if args.strict:
+        problems += lint(cards)
+    for problem in problems:
+        print(problem)
+    print(f"{len(cards)} cards, {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
+    if args.reset:
+        aside = runtime.reset_store_folder(settings)
+        if aside:
+            print(f"moved the old store to {aside}")
+    cards = load_valid_cards(settings.course_dirs)
+    with writer_lock(settings.data_dir), tqdm(total=len(cards), desc="embedding concepts",
+                                              unit="card", file=sys.stderr) as bar:
+        result = build_concepts(cards, settings.embedding_model,
+                                lambda: runtime.embedder(settings), runtime.concepts(settings),
+                                force=args.force, progress=bar.update)
+    where = settings.chroma_url or settings.chroma_path
+    if result.changed:
+        print(f"built {result.info.count} concepts into {where} ({result.info.collection})")
+    else:
+        print(f"store already up to date: {result.info.count} concepts in {where}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    retriever = runtime.retriever(settings)
+    stats = graph_stats(retriever.course.graph).as_dict()
+    stats["concepts_in_chromadb"] = retriever.concepts.count()
+    info = retriever.concepts.info()
+    stats["built_at"] = info.built_at if info else None
+    stats["embedding_model"] = info.embedding_model if info else None
+    if args.json:
+        print(json.dumps(stats, indent=2))
+    else:
+        chain = stats.pop("longest_chain_ids")
+        for key, value in stats.items():
+            print(f"{key.replace('_', ' '):22} {value}")
+        print("longest chain          " + " -> ".join(chain))
+    return 0
+
+
+def cmd_retrieve(args: argparse.Namespace, settings: Settings) -> int:
+    if bool(args.question) == bool(args.from_file):
+        raise InvalidInputError("give either a QUESTION or --from-file FILE",
+                                "see `erica retrieve --help`")
+    k = args.k or settings.semantic_results
+    depth = settings.prerequisite_depth if args.depth is None else args.depth
+    cap = args.max_concepts or settings.max_concepts
+    runtime.check_retrieval_options(k, depth, cap)
+    retriever = runtime.retriever(settings)
+    if args.from_file:
+        return _retrieve_file(retriever, args.from_file, k, depth, cap)
+    result = retriever.retrieve(args.question, k=k, depth=depth, max_concepts=cap)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return 0
+    print("Semantic matches:")
+    for m in result.matches:
+        print(f"  {m.score:.3f}  {m.name} [{m.id}]")
+    print("Learning path:")
+    for i, c in enumerate(result.concepts, 1):
+        extra = f", depth {c.depth}" if c.role == "prerequisite" else ""
+        print(f"  {i:2}. {c.name} [{c.id}] ({c.role}{extra}, {c.score:.3f})")
+    return 0
+
+
+def _retrieve_file(retriever, path: Path, k: int, depth: int, cap: int) -> int:
+    from knowledge.errors import EricaError
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{path} cannot be read as UTF-8 text ({exc})",
+                                "give a text file with one question per line") from exc
+    failures = 0
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            out = retriever.retrieve(line, k=k, depth=depth, max_concepts=cap).to_json()
+        except EricaError as exc:
+            failures += 1
+            out = {"question": line[:200], "line": number, "error": exc.cause, "fix": exc.fix}
+        print(json.dumps(out, ensure_ascii=False))
+    return 1 if failures else 0

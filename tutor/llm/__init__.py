@@ -1,0 +1,1 @@
+"""Language-model backends behind one interface (see :mod:`tutor.llm.base`)."""

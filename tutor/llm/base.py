@@ -1,0 +1,157 @@
+"""The backend interface, the registry, and the gate that serialises generation."""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from knowledge.errors import BackendError, InvalidInputError
+
+Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str}
+OnWait = Callable[[int], None]  # called with the number of requests ahead of this one
+
+
+@dataclass
+class GenerationStats:
+    """Timings of one generation; filled in while it streams."""
+
+    started: float = field(default_factory=time.perf_counter)
+    queued_s: float = 0.0
+    first_token_s: float | None = None
+    total_s: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    stopped: str = ""  # "", "stop" (user), "timeout", "length"
+    engine_tokens_per_s: float = 0.0  # the engine's own count (llama.cpp perf), if known
+    prompt_tokens_evaluated: int = 0  # prompt tokens not served from the KV cache
+
+    @property
+    def tokens_per_s(self) -> float:
+        """Generation speed after the first token (prompt processing excluded)."""
+        if self.first_token_s is None or self.completion_tokens < 2:
+            return 0.0
+        span = self.total_s - self.first_token_s
+        return (self.completion_tokens - 1) / span if span > 0 else 0.0
+
+
+class GenerationGate:
+    """One generation at a time, first come first served; waiting callers learn their place.
+
+    llama.cpp crashes when two threads use one model, so the whole streaming loop runs
+    inside the gate.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
+        self._abandoned: set[int] = set()  # tickets whose callers gave up while queued
+
+    @property
+    def waiting(self) -> int:
+        with self._cond:
+            return self._next_ticket - self._serving
+
+    @contextmanager
+    def hold(self, on_wait: OnWait | None = None, timeout_s: float | None = None):
+        with self._cond:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            deadline = None if timeout_s is None else time.monotonic() + timeout_s
+            last_reported = -1
+            while self._serving != ticket:
+                ahead = ticket - self._serving
+                if on_wait and ahead != last_reported:
+                    on_wait(ahead)
+                    last_reported = ahead
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    self._abandoned.add(ticket)
+                    raise BackendError("timed out waiting for the model (other students' "
+                                       "answers are still being written)",
+                                       "try again in a minute")
+                self._cond.wait(timeout=1.0 if remaining is None else min(remaining, 1.0))
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._serving += 1
+                self._skip_abandoned()
+                self._cond.notify_all()
+
+    def _skip_abandoned(self) -> None:
+        while self._serving in self._abandoned:
+            self._abandoned.discard(self._serving)
+            self._serving += 1
+
+
+class LLMBackend(ABC):
+    """A chat model that streams text. Implementations are registered by name."""
+
+    name: str = ""
+
+    def __init__(self) -> None:
+        self.gate = GenerationGate()
+
+    @property
+    @abstractmethod
+    def model_name(self) -> str:
+        """What the UI shows as the active model."""
+
+    @abstractmethod
+    def _stream(self, messages: list[Message], max_tokens: int, stats: GenerationStats,
+                should_stop: Callable[[], bool]) -> Iterator[str]:
+        """Yield text pieces; called with the gate held."""
+
+    def warm(self, messages: list[Message]) -> None:  # noqa: B027 - optional hook
+        """Prepare for prompts starting with ``messages`` (e.g. cache their KV state)."""
+
+    def stream_chat(self, messages: list[Message], max_tokens: int = 512,
+                    stop_event: threading.Event | None = None, timeout_s: float = 300.0,
+                    on_wait: OnWait | None = None,
+                    stats: GenerationStats | None = None) -> Iterator[str]:
+        """Stream the reply to ``messages``; serialised, stoppable, time-limited."""
+        if max_tokens < 1:
+            raise InvalidInputError("max_tokens must be at least 1", "raise ERICA_MAX_TOKENS")
+        stats = stats if stats is not None else GenerationStats()
+        entered = time.perf_counter()
+        deadline = entered + timeout_s
+
+        def should_stop() -> bool:
+            if stop_event is not None and stop_event.is_set():
+                stats.stopped = "stop"
+                return True
+            if time.perf_counter() > deadline:
+                stats.stopped = "timeout"
+                return True
+            return False
+
+        with self.gate.hold(on_wait, timeout_s=timeout_s):
+            stats.queued_s = time.perf_counter() - entered
+            try:
+                for piece in self._stream(messages, max_tokens, stats, should_stop):
+                    if stats.first_token_s is None:
+                        stats.first_token_s = time.perf_counter() - stats.started
+                    yield piece
+                    if should_stop():
+                        break
+            finally:
+                stats.total_s = time.perf_counter() - stats.started
+
+
+BACKENDS: dict[str, Callable[..., LLMBackend]] = {}
+
+
+def register_backend(name: str):
+    """Class decorator: make a backend available as ``ERICA_LLM_BACKEND=name``."""
+
+    def decorate(cls):
+        cls.name = name
+        BACKENDS[name] = cls
+        return cls
+
+    return decorate

