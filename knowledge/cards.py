@@ -126,7 +126,8 @@ def load_card_file(path: Path) -> list[Concept]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise CardError(f"{where}: YAML error: {exc.problem or exc}", "fix the YAML syntax") from exc
+        raise CardError(f"{where}: YAML error: {exc.problem or exc}",
+                        "fix the YAML syntax") from exc
     except yaml.YAMLError as exc:
         raise CardError(f"{path}: YAML error: {exc}", "fix the YAML syntax") from exc
     if doc is None:

@@ -11,7 +11,7 @@ from knowledge.cards import Concept
 
 
 def build_graph(cards: Iterable[Concept]) -> nx.DiGraph:
-    """Nodes are concept ids (with ``name`` and ``unit``); edges point from prerequisite to concept."""
+    """Nodes are concept ids (with ``name`` and ``unit``); edges run prerequisite -> concept."""
     graph = nx.DiGraph()
     cards = list(cards)
     for card in cards:

@@ -37,5 +37,9 @@ def clean_question(text: str | None) -> str:
 
 
 def looks_like_follow_up(question: str) -> bool:
-    """True for questions that lean on the previous turn ("and how is it trained?")."""
-    return bool(_FOLLOW_UP.search(question)) or len(question.split()) <= 3
+    """True for questions that lean on the previous turn ("and how is it trained?").
+
+    A short question that names its topic ("What is CLIP?") is not a follow-up: only
+    pronouns and leading connectives count.
+    """
+    return bool(_FOLLOW_UP.search(question))

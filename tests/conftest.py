@@ -76,10 +76,10 @@ def mini_settings(mini_store: Path, use_env):
 @pytest.fixture(scope="session")
 def tiny_backend():
     """The real SmolLM2-135M model in process, loaded once for the session."""
+    import tempfile
+
     from tutor.llm.llama_cpp_backend import LlamaCppBackend
     from tutor.llm.packaged import resolve_gguf
-
-    import tempfile
 
     path = resolve_gguf(TINY_MODEL, Path(tempfile.mkdtemp(prefix="erica-models-")))
     return LlamaCppBackend(path, n_ctx=2048, n_threads=2, label=TINY_MODEL)

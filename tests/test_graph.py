@@ -1,6 +1,13 @@
 from knowledge.cards import load_cards
-from knowledge.graph import (ancestors_within, build_graph, graph_stats, learning_path,
-                             neighbourhood, next_steps, to_dot)
+from knowledge.graph import (
+    ancestors_within,
+    build_graph,
+    graph_stats,
+    learning_path,
+    neighbourhood,
+    next_steps,
+    to_dot,
+)
 from tests.conftest import MINI_COURSE
 
 GRAPH = build_graph(load_cards([MINI_COURSE]))

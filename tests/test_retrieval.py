@@ -65,6 +65,7 @@ def test_follow_up_detector():
     assert looks_like_follow_up("and how is it trained?")
     assert looks_like_follow_up("why?")
     assert not looks_like_follow_up("Explain breadth-first search with an example")
+    assert not looks_like_follow_up("What is CLIP?")
 
 
 @pytest.mark.parametrize("bad, message", [

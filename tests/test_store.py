@@ -78,8 +78,9 @@ def test_deleted_index_folder_is_detected(tmp_path: Path):
     cards = synthetic_cards(3000)
     rng = np.random.default_rng(1)
     vecs = rng.normal(size=(len(cards), 32)).astype(np.float32)
-    col.build([Record(c.id, v, c.summary, card_metadata(c)) for c, v in zip(cards, vecs)],
-              "h" * 64, "random")
+    records = [Record(c.id, v, c.summary, card_metadata(c))
+               for c, v in zip(cards, vecs, strict=True)]
+    col.build(records, "h" * 64, "random")
     load_course(col)  # healthy
     index_dirs = [p for p in path.iterdir() if p.is_dir()]
     assert index_dirs

@@ -75,5 +75,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # `python -m tutor.cli`
     sys.exit(main())

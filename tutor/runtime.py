@@ -77,12 +77,18 @@ def reset_store_folder(settings: Settings) -> Path | None:
     return aside
 
 
-def check_retrieval_options(k: int, depth: int, max_concepts: int) -> None:
-    """The same bounds as the settings, for per-request options (CLI flags, UI sliders)."""
+def retrieval_options(settings: Settings, k: int | None, depth: int | None,
+                      max_concepts: int | None) -> tuple[int, int, int]:
+    """Per-request options (CLI flags, UI sliders) with the settings as defaults, checked
+    against the same bounds."""
     from knowledge.errors import InvalidInputError
 
+    k = settings.semantic_results if k is None else k
+    depth = settings.prerequisite_depth if depth is None else depth
+    max_concepts = settings.max_concepts if max_concepts is None else max_concepts
     if not 1 <= k <= 100 or not 0 <= depth <= 10 or not 1 <= max_concepts <= 100:
         raise InvalidInputError(
             f"k={k}, depth={depth}, max={max_concepts} out of range",
             "use k and max in 1..100 and depth in 0..10",
         )
+    return k, depth, max_concepts

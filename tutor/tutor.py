@@ -42,10 +42,7 @@ class Tutor:
         """Retrieve now (errors raise here), return a Lesson to iterate for the text."""
         started = time.perf_counter()
         s = self.settings
-        k = k or s.semantic_results
-        depth = s.prerequisite_depth if depth is None else depth
-        max_concepts = max_concepts or s.max_concepts
-        runtime.check_retrieval_options(k, depth, max_concepts)
+        k, depth, max_concepts = runtime.retrieval_options(s, k, depth, max_concepts)
         if on_status:
             on_status("Retrieving course concepts...")
         history = list(conversation.turns) if conversation else []

@@ -117,10 +117,7 @@ def cmd_retrieve(args: argparse.Namespace, settings: Settings) -> int:
     if bool(args.question) == bool(args.from_file):
         raise InvalidInputError("give either a QUESTION or --from-file FILE",
                                 "see `erica retrieve --help`")
-    k = args.k or settings.semantic_results
-    depth = settings.prerequisite_depth if args.depth is None else args.depth
-    cap = args.max_concepts or settings.max_concepts
-    runtime.check_retrieval_options(k, depth, cap)
+    k, depth, cap = runtime.retrieval_options(settings, args.k, args.depth, args.max_concepts)
     retriever = runtime.retriever(settings)
     if args.from_file:
         return _retrieve_file(retriever, args.from_file, k, depth, cap)

@@ -13,7 +13,7 @@ from pathlib import Path
 from tutor.settings import Settings
 
 log = logging.getLogger(__name__)
-APP = Path(__file__).resolve().parent.parent.parent / "ui" / "app.py"
+APP = Path(__file__).resolve().parent.parent.parent / "ui" / "Chat.py"
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:

@@ -1,0 +1,53 @@
+"""Scale-out: the same commands against a real Chroma server on 127.0.0.1."""
+
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import erica_env, free_port
+from tutor.cli import main
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path):
+    exe = shutil.which("chroma", path=str(Path(__import__("sys").executable).parent))
+    assert exe, "the chroma CLI ships with chromadb"
+    port = free_port()
+    proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server"), "--host",
+                             "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("chroma server did not start")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_build_and_retrieve_through_server(tmp_path: Path, chroma_server, use_env, capsys):
+    use_env(erica_env(tmp_path / "data", ERICA_CHROMA_URL=chroma_server))
+    assert main(["kb", "build"]) == 0
+    assert chroma_server in capsys.readouterr().out
+    assert main(["retrieve", "contrastive image text pre-training", "--k", "1",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["matches"][0]["id"] == "clip"
+    assert not (tmp_path / "data" / "chroma").exists()  # nothing written locally
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path: Path, use_env, capsys):
+    use_env(erica_env(tmp_path / "d", ERICA_CHROMA_URL=f"http://127.0.0.1:{free_port()}"))
+    assert main(["kb", "stats"]) == 4
+    err = capsys.readouterr().err
+    assert "cannot be reached" in err and "chroma run" in err

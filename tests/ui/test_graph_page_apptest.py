@@ -1,0 +1,37 @@
+"""The knowledge-graph page under AppTest with the real mini-course store."""
+
+from pathlib import Path
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT, erica_env
+
+PAGE = str(ROOT / "ui" / "pages" / "1_Knowledge_graph.py")
+
+
+def test_find_card_graph_and_path(mini_store: Path, use_env):
+    use_env(erica_env(mini_store))
+    st.cache_resource.clear()
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    at.text_input[0].set_value("clip").run()
+    assert not at.exception, at.exception
+    assert at.selectbox[0].value.startswith("CLIP")
+    assert at.subheader[0].value == "CLIP"
+    assert any("joint embedding space" in md.value for md in at.markdown)
+    dot = str(at.get("graphviz_chart")[0].proto)
+    assert "contrastive-learning" in dot and "zero-shot-classification" in dot
+    path = next(md.value for md in at.markdown if "→" in md.value)
+    assert path.index("Vector") < path.index("Contrastive learning") < path.index("**CLIP**")
+
+
+def test_semantic_fallback_when_no_name_matches(mini_store: Path, use_env):
+    use_env(erica_env(mini_store))
+    st.cache_resource.clear()
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    at.text_input[0].set_value("expand the shallowest node first with a FIFO queue").run()
+    assert not at.exception
+    assert at.info and at.selectbox[0].value.startswith("Breadth-first search")
+    assert all("(search)" in option for option in at.selectbox[0].options[:3])
