@@ -35,6 +35,14 @@ class Tutor:
             self._backend = get_backend(self.settings)
         return self._backend
 
+    def warm(self) -> None:
+        """Load everything and put the fixed system prompt in the model's KV cache, so the
+        first student does not pay for it."""
+        from tutor.prompts import SYSTEM_PROMPT
+
+        _ = self.retriever
+        self.backend.warm([{"role": "system", "content": SYSTEM_PROMPT}])
+
     def ask(self, question: str, conversation: Conversation | None = None, k: int | None = None,
             depth: int | None = None, max_concepts: int | None = None,
             stop_event: threading.Event | None = None,

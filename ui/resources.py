@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -13,6 +15,7 @@ from tutor.settings import Settings, load_settings
 from tutor.tutor import Tutor
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
@@ -24,8 +27,17 @@ def settings() -> Settings:
 @st.cache_resource(show_spinner="Loading the course and the language model...")
 def tutor() -> Tutor:
     """One Tutor (one model, one store) for every browser session; generation is serialised
-    inside the backend."""
-    return Tutor(settings())
+    inside the backend. Warmed in the background so the page renders at once."""
+    tutor = Tutor(settings())
+    threading.Thread(target=_warm, args=(tutor,), daemon=True, name="erica-warm").start()
+    return tutor
+
+
+def _warm(tutor: Tutor) -> None:
+    try:
+        tutor.warm()
+    except EricaError as exc:  # shown to the user when they ask; nothing to do here
+        log.warning("warm-up failed: %s", exc.cause)
 
 
 def show_error(exc: EricaError) -> None:

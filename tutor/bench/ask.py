@@ -40,11 +40,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
     settings = replace(settings, max_tokens=args.max_tokens)
     tutor = Tutor(settings)
-    backend = tutor.backend
-    from tutor.prompts import SYSTEM_PROMPT
-
-    if hasattr(backend, "warm"):
-        backend.warm([{"role": "system", "content": SYSTEM_PROMPT}])
+    tutor.warm()
     tutor.retriever.retrieve("warm up")
     rows = []
     for question in QUESTIONS[: args.questions]:

@@ -1,0 +1,65 @@
+"""The shipped Introduction to AI course: size, structure and quality rules."""
+
+import networkx as nx
+import pytest
+
+from knowledge.cards import load_cards
+from knowledge.evaluation import load_eval_set
+from knowledge.graph import build_graph
+from knowledge.validate import lint, validate
+from tutor.settings import SHIPPED_COURSE
+
+MIN_CONCEPTS = 1000
+
+
+@pytest.fixture(scope="module")
+def cards():
+    return load_cards([SHIPPED_COURSE])
+
+
+def test_course_is_valid_and_large_enough(cards):
+    assert len(cards) >= MIN_CONCEPTS, f"only {len(cards)} concepts"
+    assert validate(cards) == []
+
+
+def test_quality_rules(cards):
+    problems = lint(cards)
+    assert problems == [], "\n".join(map(str, problems[:30]))
+
+
+def test_every_card_is_reachable_from_a_root(cards):
+    graph = build_graph(cards)
+    roots = [n for n in graph if graph.in_degree(n) == 0]
+    reached = set(roots)
+    for root in roots:
+        reached |= nx.descendants(graph, root)
+    assert reached == set(graph)
+    assert len(roots) <= 40
+
+
+def test_units_required_by_the_syllabus(cards):
+    ids = {c.id for c in cards}
+    for must in ("dot-product", "chain-rule", "bayes-rule", "breadth-first-search",
+                 "a-star-search", "alpha-beta-pruning", "monte-carlo-tree-search",
+                 "arc-consistency", "resolution-inference", "bayesian-network",
+                 "hidden-markov-model", "kalman-filter", "particle-filter", "value-iteration",
+                 "q-learning", "sarsa", "policy-gradient", "cross-validation",
+                 "support-vector-machine", "principal-component-analysis", "backpropagation",
+                 "lstm", "transformer", "word2vec", "diffusion-model", "clip", "infonce-loss",
+                 "zero-shot-classification", "typographic-attack", "algorithmic-fairness"):
+        assert must in ids, must
+
+
+def test_clip_has_the_direct_prerequisites_a_teacher_names(cards):
+    clip = next(c for c in cards if c.id == "clip")
+    assert {"embedding", "contrastive-learning", "cosine-similarity"} <= set(clip.prerequisites)
+    assert "recurrent-neural-network" not in clip.prerequisites
+
+
+def test_evaluation_set_points_at_real_cards(cards):
+    ids = {c.id for c in cards}
+    questions = load_eval_set()
+    assert len(questions) >= 80
+    missing = {e for q in questions for e in q.expect if e not in ids}
+    assert not missing, missing
+    assert sum(1 for q in questions if q.history) >= 10
