@@ -26,9 +26,13 @@ class BuildResult:
     changed: bool  # False: the store already held exactly these cards
 
 
+# Bump when what is embedded changes (text fields, truncation), so stores are rebuilt.
+EMBEDDING_RECIPE = "card-text-v1/max128"
+
+
 def content_hash(cards: Sequence[Concept], embedding_model: str) -> str:
-    """Hash of everything that determines the store: the cards and the embedding model."""
-    digest = hashlib.sha256(embedding_model.encode())
+    """Hash of everything that determines the store: the cards, the model, the recipe."""
+    digest = hashlib.sha256(f"{embedding_model}|{EMBEDDING_RECIPE}".encode())
     for card in sorted(cards, key=lambda c: c.id):
         digest.update(json.dumps(card.to_dict(), sort_keys=True).encode())
     return digest.hexdigest()

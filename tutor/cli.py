@@ -21,7 +21,7 @@ COMMAND_MODULES = (
     "tutor.commands.kb",
     "tutor.commands.ask",
     "tutor.commands.ui",
-    # "tutor.clip.cli",  TEMP until the CLIP package lands
+    "tutor.clip.cli",
     "tutor.commands.bench",
 )
 

@@ -13,11 +13,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file
 import streamlit as st  # noqa: E402
 
 from knowledge.errors import EricaError  # noqa: E402
+from tutor.clip.demo import chat_demo  # noqa: E402
 from tutor.conversation import Conversation  # noqa: E402
 from ui import resources  # noqa: E402
+from ui.clip_demo_view import show_clip_demo  # noqa: E402
 from ui.context_view import show_retrieved_context  # noqa: E402
 
 st.set_page_config(page_title="Erica - Your AI Tutor", page_icon="🎓", layout="wide")
+
+
+# What the tutor explains beside a CLIP demo (its cards are linked in the retrieved context).
+DEMO_LESSONS = {
+    "search": "How does CLIP find images that match a text query?",
+    "labels": "How does CLIP do zero-shot classification with prompt templates?",
+}
 
 
 def _state() -> None:
@@ -43,6 +52,10 @@ def sidebar(tutor) -> tuple[int, int, int]:
         if count is not None:
             edges = tutor.retriever.course.graph.number_of_edges()
             st.caption(f"{edges:,} prerequisite links")
+        st.session_state.demo_image = st.file_uploader(
+            "Image for /labels", type=["png", "jpg", "jpeg", "webp", "gif", "bmp"],
+            help="Then type e.g. /labels cat, dog, car. /images red circles searches the "
+            "demo pictures.")
         if st.button("Clear Chat", width="stretch"):
             st.session_state.messages = []
             st.session_state.conversation.clear()
@@ -54,6 +67,8 @@ def sidebar(tutor) -> tuple[int, int, int]:
 def show_history(tutor) -> None:
     for i, msg in enumerate(st.session_state.messages):
         with st.chat_message(msg["role"]):
+            if msg.get("demo") is not None:
+                show_clip_demo(msg["demo"])
             st.markdown(msg["content"])
             if msg.get("retrieval") is not None:
                 with st.expander("View Retrieved Context"):
@@ -65,9 +80,22 @@ def answer(tutor, question: str, k: int, depth: int, cap: int) -> None:
     with st.chat_message("user"):
         st.markdown(question)
     with st.chat_message("assistant"):
+        demo = None
+        upload = st.session_state.get("demo_image")
+        try:
+            demo = chat_demo(question, resources.settings(),
+                             upload.getvalue() if upload is not None else None)
+        except EricaError as exc:
+            resources.show_error(exc)
+            st.session_state.messages.append(
+                {"role": "assistant", "content": f"⚠️ {exc.cause}\n\n{exc.fix}"})
+            return
+        if demo is not None:
+            show_clip_demo(demo)
         status = st.status("Retrieving course concepts...", expanded=False)
         try:
-            lesson = tutor.ask(question, st.session_state.conversation, k=k, depth=depth,
+            lesson = tutor.ask(DEMO_LESSONS[demo.kind] if demo else question,
+                               st.session_state.conversation, k=k, depth=depth,
                                max_concepts=cap,
                                on_status=lambda m: status.update(label=m, state="running"))
             text = st.write_stream(iter(lesson))
@@ -87,7 +115,7 @@ def answer(tutor, question: str, k: int, depth: int, cap: int) -> None:
             show_retrieved_context(tutor.retriever.course, lesson.retrieval, key="new")
     text = text if isinstance(text, str) else lesson.text
     st.session_state.messages.append(
-        {"role": "assistant", "content": text, "retrieval": lesson.retrieval})
+        {"role": "assistant", "content": text, "retrieval": lesson.retrieval, "demo": demo})
     st.session_state.conversation.add(question, text)
 
 

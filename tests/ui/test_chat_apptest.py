@@ -93,3 +93,20 @@ def test_missing_model_shows_the_fix(mini_store: Path, tmp_path: Path, use_env):
     at.chat_input[0].set_value("What is CLIP?").run()
     assert not at.exception
     assert any("unknown model" in e.value and "ERICA_LLM_MODEL" in e.value for e in at.error)
+
+
+def test_images_command_shows_clip_results_and_a_lesson(mini_store: Path, use_env):
+    at = _app(erica_env(mini_store, ERICA_CLIP_MODEL="mini-clip"), use_env)
+    at.chat_input[0].set_value("/images red circles").run()
+    assert not at.exception, at.exception
+    assistant = [m for m in at.chat_message if m.name == "assistant"][0]
+    assert any("CLIP demo" in md.value for md in assistant.markdown)
+    assert len(assistant.get("image")) == 6  # the demo shows the six best pictures
+    assert any("# CLIP" in md.value for md in assistant.markdown)
+
+
+def test_labels_without_an_image_says_how(mini_store: Path, use_env):
+    at = _app(erica_env(mini_store), use_env)
+    at.chat_input[0].set_value("/labels cat, dog, car").run()
+    assert not at.exception
+    assert any("needs an image" in e.value for e in at.error)
