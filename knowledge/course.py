@@ -11,6 +11,7 @@ import numpy as np
 
 from knowledge.cards import Concept
 from knowledge.graph import build_graph
+from knowledge.lexical import LabelIndex
 from knowledge.store import VersionedCollection, dumps_metadata, verify_collection
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,11 @@ class Course:
     ids: list[str]
     vectors: np.ndarray  # row i is the embedding of ids[i]
     row: dict[str, int] = field(default_factory=dict)
+    labels: LabelIndex = field(init=False)
 
     def __post_init__(self) -> None:
         self.row = {cid: i for i, cid in enumerate(self.ids)}
+        self.labels = LabelIndex(self.cards.values())
 
     def similarity(self, query: np.ndarray, ids: list[str]) -> list[float]:
         """Cosine similarity of a normalised query to the given concepts."""

@@ -42,7 +42,7 @@ def evaluate(retriever: Retriever, questions: list[EvalQuestion],
     mrr = 0.0
     for item in questions:
         vec, _ = retriever.query_vector(item.question, item.history)
-        ranked = [i for i, _ in retriever.concepts.query(vec, depth)]
+        ranked = [i for i, _ in retriever.rank(item.question, vec, depth)]
         expected = set(item.expect)
         for k in ks:
             top = ranked[:k]

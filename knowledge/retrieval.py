@@ -26,6 +26,8 @@ from knowledge.questions import clean_question, looks_like_follow_up
 from knowledge.store import VersionedCollection
 
 FOLLOW_UP_WEIGHT = 0.6  # weight of the previous question in a follow-up's query vector
+CANDIDATES = 3  # semantic candidates fetched per requested match, before re-ranking
+NAMED_BONUS = 0.10  # added to the cosine of a concept whose name or alias the question spells
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,19 @@ class Retriever:
                  history: Sequence[str] = ()) -> Retrieval:
         question = clean_question(question)
         vec, used_history = self.query_vector(question, history)
-        hits = [(i, s) for i, s in self.concepts.query(vec, k) if i in self.course.cards]
+        hits = self.rank(question, vec, k)
         return expand(self.course, question, vec, hits, depth, max_concepts, used_history)
+
+    def rank(self, question: str, vec: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Top-``k`` concepts: ChromaDB's nearest neighbours, re-ranked so that concepts the
+        question names outright (name or alias) get a bonus. Scores stay cosines."""
+        candidates = {i: s for i, s in self.concepts.query(vec, k * CANDIDATES)
+                      if i in self.course.cards}
+        named = self.course.labels.mentioned(question)
+        missing = [i for i in named if i not in candidates]
+        candidates.update(zip(missing, self.course.similarity(vec, missing), strict=True))
+        ranked = sorted(candidates, key=lambda i: -(candidates[i] + NAMED_BONUS * (i in named)))
+        return [(i, candidates[i]) for i in ranked[:k]]
 
 
 def expand(course: Course, question: str, vec: np.ndarray, hits: list[tuple[str, float]],

@@ -1,0 +1,43 @@
+"""Concept names and aliases that a question spells out ("bfs vs dfs", "what is a KL divergence").
+
+Sentence embeddings blur short acronyms and exact terms; a question that names a concept
+should find it. Labels are normalised (lower case, punctuation to spaces) and looked up as
+word n-grams of the question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from knowledge.cards import Concept
+
+MAX_NGRAM = 6
+MIN_LABEL_CHARS = 3  # "a", "ai" would match everywhere
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def normalise(text: str) -> str:
+    return _NON_WORD.sub(" ", text.lower()).strip()
+
+
+class LabelIndex:
+    """Maps normalised names and aliases to concept ids."""
+
+    def __init__(self, cards: Iterable[Concept]) -> None:
+        self._labels: dict[str, set[str]] = {}
+        for card in cards:
+            for label in (card.name, *card.aliases):
+                key = normalise(label)
+                if len(key) >= MIN_LABEL_CHARS:
+                    self._labels.setdefault(key, set()).add(card.id)
+
+    def mentioned(self, question: str) -> dict[str, int]:
+        """Concept ids named in the question, with the length (in words) of the longest match."""
+        words = normalise(question).split()
+        found: dict[str, int] = {}
+        for n in range(min(MAX_NGRAM, len(words)), 0, -1):
+            for start in range(len(words) - n + 1):
+                for cid in self._labels.get(" ".join(words[start:start + n]), ()):
+                    found[cid] = max(found.get(cid, 0), n)
+        return found
