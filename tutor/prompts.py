@@ -50,7 +50,7 @@ def _words(text: str, limit: int) -> str:
     return " ".join(words[:limit]) + (" ..." if len(words) > limit else "")
 
 
-def context_block(retrieval: Retrieval, budget_words: int = 220) -> str:
+def context_block(retrieval: Retrieval, budget_words: int = 150) -> str:
     """The cards the model sees, lean: prompt length decides the wait for the first token.
 
     The main matches get summary and explanation; other concepts one line each (their
@@ -63,10 +63,10 @@ def context_block(retrieval: Retrieval, budget_words: int = 220) -> str:
     for concept in main:
         card = concept.card
         text = f"{card.summary} {card.explanation}"
+        if card.example:
+            text += f" Example: {card.example}"
         allowance = max(40, (budget_words - used) // max(1, len(main)))
         entry = f"[{card.name}] {_words(sanitize(text), allowance)}"
-        if card.example:
-            entry += f" Example: {_words(sanitize(card.example), 40)}"
         lines.append(entry)
         used += len(entry.split())
     for concept in rest:
@@ -79,7 +79,7 @@ def context_block(retrieval: Retrieval, budget_words: int = 220) -> str:
 
 
 def build_messages(retrieval: Retrieval, history: Sequence[tuple[str, str]] = (),
-                   budget_words: int = 220) -> list[dict[str, str]]:
+                   budget_words: int = 150) -> list[dict[str, str]]:
     """System prompt (fixed, so its KV cache is reused), then one user turn with the data."""
     question = _TAGS.sub(" ", retrieval.question).strip()  # the student's own words: no tags
     previous = ""
