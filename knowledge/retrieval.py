@@ -13,7 +13,7 @@ it, and among concepts free to go next, the higher-ranked one first.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -54,6 +54,7 @@ class Retrieval:
     concepts: list[RetrievedConcept]  # in learning-path order
     next_steps: list[Concept]
     used_history: bool = False
+    passages: list = field(default_factory=list)  # knowledge.ingest.passage_search.PassageHit
 
     @property
     def prerequisites(self) -> list[RetrievedConcept]:
@@ -72,16 +73,19 @@ class Retrieval:
                           "score": round(c.score, 4)} for c in self.concepts],
             "next_steps": [{"id": c.id, "name": c.name} for c in self.next_steps],
             "used_history": self.used_history,
+            "passages": [h.to_json() for h in self.passages],
         }
 
 
 class Retriever:
     """Holds the embedder, the concept collection and the loaded course; thread-safe reads."""
 
-    def __init__(self, embedder: Embedder, concepts: VersionedCollection, course: Course):
+    def __init__(self, embedder: Embedder, concepts: VersionedCollection, course: Course,
+                 passages=None):  # passages: () -> PassageIndex | None (ingested material)
         self.embedder = embedder
         self.concepts = concepts
         self.course = course
+        self.passages = passages
 
     def query_vector(self, question: str, history: Sequence[str] = ()) -> tuple[np.ndarray, bool]:
         """The question's embedding, blended with the last question's for a follow-up."""
@@ -97,7 +101,12 @@ class Retriever:
         question = clean_question(question)
         vec, used_history = self.query_vector(question, history)
         hits = self.rank(question, vec, k)
-        return expand(self.course, question, vec, hits, depth, max_concepts, used_history)
+        result = expand(self.course, question, vec, hits, depth, max_concepts, used_history)
+        if self.passages is not None:
+            from knowledge.ingest.passage_search import best_passages
+
+            result = replace(result, passages=best_passages(result, vec, self.passages()))
+        return result
 
     def rank(self, question: str, vec: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Top-``k`` concepts: ChromaDB's nearest neighbours, re-ranked so that concepts the

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from knowledge.ingest.passage_search import further_reading
 from knowledge.retrieval import Retrieval
 from tutor.llm.base import GenerationStats, LLMBackend
 from tutor.prompts import build_messages
@@ -55,14 +56,19 @@ def opening_sections(retrieval: Retrieval) -> str:
 
 
 def closing_sections(retrieval: Retrieval, max_sources: int = 6) -> str:
-    """*Further reading* from the cards' sources and *Next steps* from the graph."""
+    """*Further reading* (course material passages, then the cards' sources) and *Next steps*
+    from the graph."""
+    passages = retrieval.passages[:3]
+    shown = {hit.label for hit in passages}
     seen: dict[str, None] = {}
     ordered = sorted(retrieval.concepts, key=lambda c: (c.role != "match", -c.score))
     for concept in ordered:
         for source in concept.card.sources:
-            seen.setdefault(f"{source} ({concept.name})", None)
-    lines = ["\n\n## Further reading\n"]
-    lines += [f"- {s}\n" for s in list(seen)[:max_sources]] or ["- (no sources on these cards)\n"]
+            if source not in shown:
+                seen.setdefault(f"{source} ({concept.name})", None)
+    lines = ["\n\n## Further reading\n", *further_reading(passages)]
+    lines += [f"- {s}\n" for s in list(seen)[:max_sources]] or (
+        [] if passages else ["- (no sources on these cards)\n"])
     lines.append("\n## Next steps\n")
     if retrieval.next_steps:
         lines += [f"- **{c.name}**: {c.summary}\n" for c in retrieval.next_steps]

@@ -15,6 +15,7 @@ from pathlib import Path
 from knowledge.chroma_client import open_client
 from knowledge.course import CONCEPTS, Course, load_course
 from knowledge.embeddings import Embedder, load_embedder
+from knowledge.ingest.passage_search import load_passage_index
 from knowledge.retrieval import Retriever
 from knowledge.store import VersionedCollection
 from tutor.settings import Settings
@@ -45,7 +46,8 @@ def embedder(settings: Settings) -> Embedder:
 def _retriever(path: Path, url: str, model: str, content_hash: str) -> Retriever:
     collection = VersionedCollection(_client(path, url), CONCEPTS)
     course: Course = load_course(collection)
-    return Retriever(load_embedder(model), collection, course)
+    return Retriever(load_embedder(model), collection, course,
+                     passages=lambda: load_passage_index(_client(path, url)))
 
 
 def retriever(settings: Settings) -> Retriever:

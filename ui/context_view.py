@@ -37,3 +37,8 @@ def show_retrieved_context(course: Course, retrieval: Retrieval, key: str) -> No
                     + f" · score {c.score:.3f}\n\n{card.summary}\n\n{card.explanation}")
         if card.sources:
             st.caption("Sources: " + "; ".join(card.sources))
+    if retrieval.passages:
+        st.markdown("**From the course material**")
+        for hit in retrieval.passages:
+            st.caption(f"{hit.label} · {hit.concept_name} · score {hit.score:.3f}")
+            st.text(hit.text)

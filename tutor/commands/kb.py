@@ -15,6 +15,7 @@ from knowledge.cards import load_cards
 from knowledge.chroma_client import writer_lock
 from knowledge.errors import InvalidInputError
 from knowledge.graph import graph_stats
+from knowledge.ingest.cli import add_ingest_command
 from knowledge.validate import lint, validate
 from tutor import runtime
 from tutor.settings import Settings
@@ -45,12 +46,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_stats)
 
-    try:
-        from knowledge.ingest.cli import add_ingest_command
-    except ImportError:  # the ingest package is optional while it is being written
-        log.debug("ingest commands unavailable", exc_info=True)
-    else:
-        add_ingest_command(kb_sub)
+    add_ingest_command(kb_sub)
 
     p = sub.add_parser("retrieve", help="find the concepts that answer a question",
                        description="Semantic matches from ChromaDB, expanded along the "

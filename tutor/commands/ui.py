@@ -6,7 +6,6 @@ import argparse
 import ipaddress
 import logging
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -47,4 +46,8 @@ def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "STREAMLIT_SERVER_MAX_UPLOAD_SIZE":
            str(settings.upload_max_mb)}
     print(f"Erica on http://{host}:{port}  (Ctrl+C to stop)", file=sys.stderr)
-    return subprocess.call(streamlit_command(host, port), env=env, cwd=APP.parent.parent)
+    os.chdir(APP.parent.parent)
+    # exec, not a child process: a stop signal sent to `erica ui` must reach Streamlit.
+    command = streamlit_command(host, port)
+    os.execve(command[0], command, env)
+    return 0  # not reached
