@@ -58,28 +58,35 @@ def ancestors_within(graph: nx.DiGraph, seeds: Iterable[str], depth: int) -> dic
 
 
 def learning_path(graph: nx.DiGraph, ids: Iterable[str],
-                  rank: Callable[[str], float | int | tuple] | None = None) -> list[str]:
+                  rank: Callable[[str], float | int | tuple] | None = None,
+                  max_hops: int = 8) -> list[str]:
     """``ids`` ordered so every prerequisite comes before what needs it.
 
-    Order follows reachability in the whole graph (not just direct edges among ``ids``), and
-    among concepts free to go next, the best ``rank`` (lowest) goes first.
+    Order follows reachability in the whole graph, not just direct edges among ``ids``: a
+    chosen concept is linked to the chosen concepts found up to ``max_hops`` edges above it
+    (the bound keeps this cheap on a 100k-concept graph). Among concepts free to go next,
+    the best ``rank`` (lowest) goes first.
     """
     ids = [i for i in dict.fromkeys(ids) if i in graph]
     chosen = set(ids)
     sub = nx.DiGraph()
     sub.add_nodes_from(ids)
     for node in ids:
-        # link to the nearest chosen ancestors through unchosen intermediate nodes
-        stack, seen = list(graph.predecessors(node)), set()
-        while stack:
-            pre = stack.pop()
-            if pre in seen:
-                continue
-            seen.add(pre)
-            if pre in chosen:
-                sub.add_edge(pre, node)
-            else:
-                stack.extend(graph.predecessors(pre))
+        frontier, seen = [node], {node}
+        for _ in range(max_hops):
+            above = []
+            for current in frontier:
+                for pre in graph.predecessors(current):
+                    if pre in seen:
+                        continue
+                    seen.add(pre)
+                    if pre in chosen:
+                        sub.add_edge(pre, node)
+                    else:
+                        above.append(pre)  # keep climbing through concepts not chosen
+            if not above:
+                break
+            frontier = above
     position = {n: i for i, n in enumerate(ids)}
     key = rank or position.__getitem__
     return list(nx.lexicographical_topological_sort(sub, key=lambda n: (key(n), position[n])))
