@@ -107,11 +107,13 @@ def pick_image(settings: Settings, key: str):
     return guarded(lambda: decode_file(choices[name]).image)
 
 
-def score_caption(hit) -> str:
+def score_caption(hit, feedback: bool = False) -> str:
     from tutor.clip.search import format_timestamp
 
     when = f" · t={format_timestamp(hit.timestamp)}" if hit.timestamp is not None else ""
-    return f"#{hit.rank} · {hit.score:.3f}{when}"
+    cosine = hit.cosine if hit.cosine is not None else hit.score
+    belief = f" · score {hit.score:.3g}" if feedback else ""
+    return f"#{hit.rank} · cos {cosine:.3f}{belief}{when}"
 
 
 def show_image(path: str, caption: str) -> None:
@@ -229,33 +231,46 @@ def tab_search(settings: Settings, model) -> None:
     query_image = st.file_uploader("…or search with an image (image → image)",
                                    key="search_query_image")
     go = st.button("Search", type="primary", key="search_go")
-    if go:
-        def start():
-            image = decode_upload(query_image, settings) if query_image and not text else None
-            with st.spinner("Searching…"):
-                session = search.FeedbackSession(settings, model, set_name, text=text,
-                                                 image=image, display=int(k))
-            st.session_state.fb = session
-            st.session_state.fb_liked = set()
 
+    def start(image=None) -> None:
+        if image is None and query_image is not None and not text:
+            image = decode_upload(query_image, settings)
+        with st.spinner("Searching…"):
+            session = search.FeedbackSession(settings, model, set_name,
+                                             text="" if image is not None else text,
+                                             image=image, display=int(k))
+        st.session_state.fb = session
+        st.session_state.fb_liked = set()
+
+    if go:
         guarded(start)
+    similar = st.session_state.pop("search_similar", None)
+    if similar:
+        guarded(start, Path(similar))
     session = st.session_state.get("fb")
     if session is None:
         st.info("Type a query and press Search (the demo set is built on first use).")
         return
+    liked_ids = st.session_state.setdefault("fb_liked", set())
+    query = session.text or "an image"
+    st.caption(f"Query: {query!r} · {len(session.candidates)} candidates · "
+               f"model {model.label}")
     shown = session.shown()
     cols = st.columns(4)
     for i, hit in enumerate(shown):
         with cols[i % 4]:
-            show_image(hit.path, score_caption(hit))
+            show_image(hit.path, score_caption(hit, feedback=session.rounds > 0))
             if hit.caption:
                 st.caption(hit.caption)
-            liked = st.checkbox("👍 Like", key=f"like_{hit.id}",
-                                value=hit.id in st.session_state.fb_liked)
+            liked = st.checkbox("👍 Like", key=f"like_{hit.id}", value=hit.id in liked_ids)
             if liked:
-                st.session_state.fb_liked.add(hit.id)
+                liked_ids.add(hit.id)
             else:
-                st.session_state.fb_liked.discard(hit.id)
+                liked_ids.discard(hit.id)
+            if st.button("More like this", key=f"similar_{hit.id}",
+                         help="image → image search with this result as the query"):
+                st.session_state.search_similar = hit.path
+                st.rerun()
     c1, c2, c3 = st.columns([1, 1, 3])
     if c1.button("Bayes update", key="fb_update",
                  help="Re-rank with the PicHunter/SOMHunter rule (sigma = 0.1)"):
