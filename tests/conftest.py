@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from pathlib import Path
@@ -89,3 +90,38 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_server(command: list[str], health_url: str, log: Path, name: str,
+                   timeout_s: float = 120, **popen):
+    """Start a real server process, wait until ``health_url`` answers 200, stop it after.
+
+    Its output goes to ``log``, whose tail is shown if it exits or never becomes healthy.
+    """
+    import subprocess
+    import time
+
+    import httpx
+
+    with open(log, "w") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, **popen)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                if httpx.get(health_url, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+            if proc.poll() is not None:
+                pytest.fail(f"{name} exited: {log.read_text()[-2000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name} did not start in {timeout_s:.0f} s: {log.read_text()[-2000:]}")
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

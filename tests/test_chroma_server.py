@@ -2,38 +2,26 @@
 
 import json
 import shutil
-import subprocess
-import time
+import sys
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import erica_env, free_port
+from tests.conftest import erica_env, free_port, running_server
 from tutor.cli import main
 
 
 @pytest.fixture
 def chroma_server(tmp_path: Path):
-    exe = shutil.which("chroma", path=str(Path(__import__("sys").executable).parent))
+    exe = shutil.which("chroma", path=str(Path(sys.executable).parent))
     assert exe, "the chroma CLI ships with chromadb"
     port = free_port()
-    proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server"), "--host",
-                             "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("chroma server did not start")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    command = [exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port",
+               str(port)]
+    with running_server(command, f"{url}/api/v2/heartbeat", tmp_path / "chroma.log",
+                        "chroma server"):
+        yield url
 
 
 def test_build_and_retrieve_through_server(tmp_path: Path, chroma_server, use_env, capsys):

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from knowledge.errors import BackendError, ModelError
-from tests.conftest import free_port
+from tests.conftest import free_port, running_server
 from tutor.llm import packaged
 from tutor.llm.base import GenerationGate, GenerationStats
 from tutor.llm.http_backend import OpenAIHttpBackend
@@ -152,26 +149,13 @@ def llama_server(tmp_path_factory):
     """A real llama_cpp.server with the tiny model on 127.0.0.1."""
     path = resolve_gguf("smollm2-135m", tmp_path_factory.mktemp("models"))
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--verbose", "False"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{url}/v1/models", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-        if proc.poll() is not None:
-            pytest.fail(f"llama_cpp.server exited: {proc.stderr.read().decode()[-2000:]}")
-    else:
-        proc.kill()
-        pytest.fail("llama_cpp.server did not start in 120 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host",
+               "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2",
+               "--verbose", "False"]
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with running_server(command, f"{url}/v1/models", log, "llama_cpp.server"):
+        yield url
 
 
 def test_http_backend_streams_from_llama_cpp_server(llama_server):

@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import ROOT, erica_env, free_port
+from tests.conftest import ROOT, erica_env, free_port, running_server
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -27,24 +25,10 @@ def running_app(tmp_path_factory, mini_store: Path):
     port = free_port()
     env = {**os.environ, **erica_env(mini_store), "ERICA_CONFIG": ""}
     log = tmp_path_factory.mktemp("ui") / "streamlit.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "tutor.cli", "ui", "--port", str(port)],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-        if proc.poll() is not None:
-            pytest.fail(f"erica ui exited: {log.read_text()[-2000:]}")
-    else:
-        proc.kill()
-        pytest.fail("erica ui did not start")
-    yield url, port
-    proc.terminate()
-    proc.wait(timeout=30)
+    command = [sys.executable, "-m", "tutor.cli", "ui", "--port", str(port)]
+    with running_server(command, f"{url}/_stcore/health", log, "erica ui", cwd=ROOT, env=env):
+        yield url, port
 
 
 @pytest.fixture(scope="module")
