@@ -62,7 +62,9 @@ class Retrieval:
 
     @property
     def matched(self) -> list[RetrievedConcept]:
-        return [c for c in self.concepts if c.role == "match"]
+        """The semantic matches, best-ranked first (not in learning-path order)."""
+        order = {m.id: i for i, m in enumerate(self.matches)}
+        return sorted((c for c in self.concepts if c.role == "match"), key=lambda c: order[c.id])
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -34,13 +34,12 @@ class LessonTimings:
 
 
 def _title(retrieval: Retrieval) -> str:
-    top = max(retrieval.matched, key=lambda c: c.score, default=None)
-    return top.name if top else "Your question"
+    return retrieval.matched[0].name if retrieval.matched else "Your question"
 
 
 def opening_sections(retrieval: Retrieval) -> str:
     """Title, *Why it matters* and *Prerequisites*, straight from the cards and the graph."""
-    top = max(retrieval.matched, key=lambda c: c.score)
+    top = retrieval.matched[0]
     parts = [f"# {_title(retrieval)}\n", "## Why it matters\n", top.card.summary]
     if retrieval.next_steps:
         names = ", ".join(c.name for c in retrieval.next_steps[:3])

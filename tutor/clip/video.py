@@ -119,7 +119,6 @@ def index_video(settings: Any, model: ClipModel, set_name: str, path: Path, *,
     digest = video_digest(path)
     stat = path.stat()
     frames_dir = Path(settings.data_dir) / "clip" / "frames" / digest
-    frames_dir.mkdir(parents=True, exist_ok=True)
     manifest = frames_dir / f"every-{every_s:g}s.json"
     times: list[float] = []
     if manifest.is_file():
@@ -131,6 +130,7 @@ def index_video(settings: Any, model: ClipModel, set_name: str, path: Path, *,
             times = []
     if not times:
         for frame in sample_frames(path, every_s):
+            frames_dir.mkdir(parents=True, exist_ok=True)  # only once a frame decodes
             frame_path = _frame_path(frames_dir, frame.time)
             if not frame_path.exists():
                 frame.image.save(frame_path, quality=88)
