@@ -10,12 +10,17 @@ from tests.conftest import ROOT, erica_env
 PAGE = str(ROOT / "ui" / "pages" / "1_Knowledge_graph.py")
 
 
-def test_find_card_graph_and_path(mini_store: Path, use_env):
+def _page(mini_store: Path, use_env, search: str) -> AppTest:
     use_env(erica_env(mini_store))
     st.cache_resource.clear()
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.run()
-    at.text_input[0].set_value("clip").run()
+    at.text_input[0].set_value(search).run()
+    return at
+
+
+def test_find_card_graph_and_path(mini_store: Path, use_env):
+    at = _page(mini_store, use_env, "clip")
     assert not at.exception, at.exception
     assert at.selectbox[0].value.startswith("CLIP")
     assert at.subheader[0].value == "CLIP"
@@ -27,11 +32,7 @@ def test_find_card_graph_and_path(mini_store: Path, use_env):
 
 
 def test_semantic_fallback_when_no_name_matches(mini_store: Path, use_env):
-    use_env(erica_env(mini_store))
-    st.cache_resource.clear()
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run()
-    at.text_input[0].set_value("expand the shallowest node first with a FIFO queue").run()
+    at = _page(mini_store, use_env, "expand the shallowest node first with a FIFO queue")
     assert not at.exception
     assert at.info and at.selectbox[0].value.startswith("Breadth-first search")
     assert all("(search)" in option for option in at.selectbox[0].options[:3])

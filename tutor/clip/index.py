@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.errors import InvalidInputError, StoreError
+from knowledge.hashing import sha256_file
 from tutor.clip import images as imgs
 from tutor.clip.models import ClipModel
 
@@ -179,14 +180,6 @@ def delete_set(settings: Any, model: ClipModel, set_name: str) -> bool:
 
 
 # --------------------------------------------------------------------------- hashing
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _existing(collection: Any, ids: list[str]) -> dict[str, dict]:

@@ -16,7 +16,6 @@ two ways to get them.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -29,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.errors import InvalidInputError, ModelError
+from knowledge.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +87,6 @@ def register_configs() -> None:
 def mini_clip_config() -> dict[str, Any]:
     return json.loads(MINI_CLIP_CONFIG.read_text(encoding="utf-8"))
 
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def sidecar_path(weights: Path) -> Path:

@@ -22,12 +22,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        description="Benchmarks use the configured (default) models.")
     bench_sub = p.add_subparsers(dest="bench", metavar="NAME", required=True)
     for name, (module, help_text) in BENCHMARKS.items():
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue  # that part of Erica is not installed in this checkout
+        mod = importlib.import_module(module)
         bp = bench_sub.add_parser(name, help=help_text, description=help_text)
         mod.add_arguments(bp)
         bp.set_defaults(func=_runner(mod))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.errors import ModelError
+from knowledge.hashing import sha256_file
 from knowledge.packaged import distribution_file, package_dir
 
 log = logging.getLogger(__name__)
@@ -101,13 +102,6 @@ def _remember(path: Path, spec: PackagedGGUF, models_dir: Path) -> None:
     models_dir.mkdir(parents=True, exist_ok=True)
     (models_dir / f"{spec.name}.verified").write_text(json.dumps(_stamp(path, spec)))
 
-
-def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _check_hash(path: Path, spec: PackagedGGUF, actual: str) -> None:
