@@ -59,14 +59,15 @@ def closing_sections(retrieval: Retrieval, max_sources: int = 6) -> str:
     from the graph."""
     passages = retrieval.passages[:3]
     shown = {hit.label for hit in passages}
-    seen: dict[str, None] = {}
-    ordered = sorted(retrieval.concepts, key=lambda c: (c.role != "match", -c.score))
+    cited_by: dict[str, list[str]] = {}  # one line per source, naming every card citing it
+    ordered = [*retrieval.matched, *sorted(retrieval.prerequisites, key=lambda c: -c.score)]
     for concept in ordered:
         for source in concept.card.sources:
             if source not in shown:
-                seen.setdefault(f"{source} ({concept.name})", None)
+                cited_by.setdefault(source, []).append(concept.name)
     lines = ["\n\n## Further reading\n", *further_reading(passages)]
-    lines += [f"- {s}\n" for s in list(seen)[:max_sources]] or (
+    lines += [f"- {source} ({', '.join(names)})\n"
+              for source, names in list(cited_by.items())[:max_sources]] or (
         [] if passages else ["- (no sources on these cards)\n"])
     lines.append("\n## Next steps\n")
     if retrieval.next_steps:
