@@ -79,7 +79,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         if aside:
             print(f"moved the old store to {aside}")
     cards = load_valid_cards(settings.course_dirs)
-    with writer_lock(settings.data_dir), tqdm(total=len(cards), desc="embedding concepts",
+    with writer_lock(settings.data_dir), tqdm(total=len(cards), desc="embedding concepts", delay=1,
                                               unit="card", file=sys.stderr) as bar:
         result = build_concepts(cards, settings.embedding_model,
                                 lambda: runtime.embedder(settings), runtime.concepts(settings),
