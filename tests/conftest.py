@@ -16,6 +16,9 @@ os.environ["ANONYMIZED_TELEMETRY"] = "False"
 ROOT = Path(__file__).resolve().parent.parent
 MINI_COURSE = ROOT / "tests" / "fixtures" / "mini_course"
 TINY_MODEL = "smollm2-135m"
+# Models derived from packaged weights (the int8 embedder) are shared by every test's data
+# folder, like pip's cache; tests/test_onnx_embedding.py prepares one in a fresh folder.
+TEST_MODELS = ROOT / ".pytest_cache" / "erica-models"
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +32,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def erica_env(data_dir: Path, course: Path = MINI_COURSE, **extra: str) -> dict[str, str]:
-    env = {"ERICA_DATA_DIR": str(data_dir), "ERICA_COURSE_DIRS": str(course),
+    env = {"ERICA_DATA_DIR": str(data_dir), "ERICA_MODELS_DIR": str(TEST_MODELS),
+           "ERICA_COURSE_DIRS": str(course),
            "ERICA_LLM_MODEL": TINY_MODEL, "ERICA_MAX_TOKENS": "48"}
     env.update(extra)
     return env

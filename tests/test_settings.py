@@ -41,3 +41,12 @@ def test_bad_values_are_named(tmp_path: Path, monkeypatch):
 def test_course_dirs_from_env(monkeypatch, tmp_path: Path):
     monkeypatch.setenv("ERICA_COURSE_DIRS", f"{tmp_path / 'a'}:{tmp_path / 'b'}")
     assert load_settings().course_dirs == (tmp_path / "a", tmp_path / "b")
+
+
+def test_models_dir_follows_the_data_dir_unless_set(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("ERICA_DATA_DIR", str(tmp_path / "data"))
+    assert load_settings().models_dir == tmp_path / "data" / "models"
+    monkeypatch.setenv("ERICA_MODELS_DIR", str(tmp_path / "shared-models"))
+    settings = load_settings()
+    assert settings.models_dir == tmp_path / "shared-models"
+    assert settings.as_dict()["models_dir"] == str(tmp_path / "shared-models")

@@ -14,14 +14,14 @@ from knowledge.embeddings import load_embedder
 from knowledge.errors import StoreError
 from knowledge.store import Record, VersionedCollection
 from knowledge.synthetic import synthetic_cards
-from tests.conftest import MINI_COURSE
+from tests.conftest import MINI_COURSE, TEST_MODELS
 
 CARDS = load_cards([MINI_COURSE])
 
 
 @pytest.fixture(scope="module")
 def embedder():
-    return load_embedder("minilm-l6")
+    return load_embedder("minilm-l6-int8", TEST_MODELS)
 
 
 def _collection(path: Path) -> VersionedCollection:

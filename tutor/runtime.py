@@ -6,6 +6,7 @@ store is loaded once per process and shared by every user.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
 import time
@@ -20,6 +21,7 @@ from knowledge.retrieval import Retriever
 from knowledge.store import VersionedCollection
 from tutor.settings import Settings
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 
 
@@ -39,19 +41,24 @@ def concepts(settings: Settings) -> VersionedCollection:
 
 
 def embedder(settings: Settings) -> Embedder:
-    return load_embedder(settings.embedding_model)
+    return load_embedder(settings.embedding_model, settings.models_dir)
 
 
 @lru_cache(maxsize=4)
-def _retriever(path: Path, url: str, model: str, content_hash: str) -> Retriever:
+def _retriever(path: Path, url: str, model: str, models_dir: Path,
+               content_hash: str) -> Retriever:
     collection = VersionedCollection(_client(path, url), CONCEPTS)
     course: Course = load_course(collection)
-    return Retriever(load_embedder(model), collection, course,
+    return Retriever(load_embedder(model, models_dir), collection, course,
                      passages=lambda: load_passage_index(_client(path, url)))
 
 
 def retriever(settings: Settings) -> Retriever:
-    """The retriever over the active build; reloaded when a rebuild changed the store."""
+    """The retriever over the active build; reloaded when a rebuild changed the store.
+
+    Questions are embedded with the model that embedded the store (its build record), so a
+    changed ERICA_EMBEDDING_MODEL never compares vectors of two models; `kb build` re-embeds.
+    """
     info = concepts(settings).info()
     if info is None:
         from knowledge.errors import StoreError
@@ -59,8 +66,12 @@ def retriever(settings: Settings) -> Retriever:
         raise StoreError(f"the concept store in {settings.chroma_url or settings.chroma_path} "
                          "is empty", "build it with `erica kb build`")
     with _lock:
-        return _retriever(settings.chroma_path, settings.chroma_url, settings.embedding_model,
-                          info.content_hash)
+        if info.embedding_model != settings.embedding_model:
+            log.warning("the store was embedded with %s, not the configured %s: run "
+                        "`erica kb build` to re-embed it", info.embedding_model,
+                        settings.embedding_model)
+        return _retriever(settings.chroma_path, settings.chroma_url, info.embedding_model,
+                          settings.models_dir, info.content_hash)
 
 
 def reset_store_folder(settings: Settings) -> Path | None:

@@ -35,8 +35,9 @@ class Settings:
 
     data_dir: Path = field(default_factory=_default_data_dir)
     course_dirs: tuple[Path, ...] = (SHIPPED_COURSE,)
+    models_dir: Path | None = None  # None = data_dir/models: assembled and derived models
     chroma_url: str = ""  # "" = embedded PersistentClient in data_dir/chroma
-    embedding_model: str = "minilm-l6"
+    embedding_model: str = "minilm-l6-int8"
     llm_backend: str = "llama-cpp"  # llama-cpp | openai-http
     llm_model: str = "qwen2.5-coder-1.5b"  # packaged name or a path to a .gguf file
     llm_url: str = ""  # base URL of an OpenAI-compatible server, for llm_backend=openai-http
@@ -62,9 +63,9 @@ class Settings:
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
 
-    @property
-    def models_dir(self) -> Path:
-        return self.data_dir / "models"
+    def __post_init__(self) -> None:
+        if self.models_dir is None:
+            object.__setattr__(self, "models_dir", self.data_dir / "models")
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: _to_plain(getattr(self, f.name)) for f in fields(self)}
@@ -80,7 +81,7 @@ def _to_plain(value: Any) -> Any:
 
 def _coerce(name: str, annotation: str, raw: Any) -> Any:
     try:
-        if annotation == "Path":
+        if annotation in ("Path", "Path | None"):
             return Path(str(raw)).expanduser()
         if annotation == "tuple[Path, ...]":
             items = raw if isinstance(raw, list) else [p for p in str(raw).split(os.pathsep) if p]

@@ -351,7 +351,7 @@ class IngestOptions:
     course_dirs: Sequence[Path] = ()
     max_bytes: int = MAX_FILE_BYTES
     workers: int = max(1, min(4, os.cpu_count() or 1))
-    embedding_model: str = "minilm-l6"
+    embedding_model: str = "minilm-l6-int8"
     make_bar: MakeBar | None = None
     refine: Callable[[list[Link]], list[Link]] | None = None
     # called once the course's concepts are known, to build ``refine`` (needs names/summaries)

@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tutor.bench import report
-
 
 def test_bench_clip_quick(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys,
                           mini_model):
     from tutor.cli import main
 
-    monkeypatch.setattr(report, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setenv("ERICA_BENCH_DIR", str(tmp_path / "results"))
     monkeypatch.setenv("ERICA_DATA_DIR", str(tmp_path / "data"))
     assert main(["bench", "clip", "--quick", "--models", "mini-clip"]) == 0
     out = capsys.readouterr().out

@@ -133,5 +133,6 @@ class MemoEmbedder:
 @pytest.fixture(scope="session")
 def embedder():
     from knowledge.embeddings import load_embedder
+    from tests.conftest import TEST_MODELS
 
-    return MemoEmbedder(load_embedder("minilm-l6"))
+    return MemoEmbedder(load_embedder("minilm-l6-int8", TEST_MODELS))

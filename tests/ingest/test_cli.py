@@ -69,7 +69,7 @@ def test_user_errors_are_messages_not_tracebacks(tmp_path: Path, use_env, capsys
 
 def test_bench_ingest_on_the_mini_course(tmp_path: Path, use_env, capsys, monkeypatch):
     use_env(erica_env(tmp_path / "data"))
-    monkeypatch.setattr("tutor.bench.report.RESULTS_DIR", tmp_path / "bench")
+    monkeypatch.setenv("ERICA_BENCH_DIR", str(tmp_path / "bench"))
     assert main(["bench", "ingest", "--no-speed"]) == 0
     out = capsys.readouterr().out
     for method in ("course order alone", "reference distance alone", "2-fold CV by unit",

@@ -130,7 +130,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     ids = {c.id for c in cards}
     gold = {(p, c.id) for c in cards for p in c.prerequisites if p in ids}
     unit_of = {c.id: c.unit for c in cards}
-    embedder = load_embedder(settings.embedding_model)
+    embedder = load_embedder(settings.embedding_model, settings.models_dir)
     tmp = None
     if args.keep:
         root = args.keep

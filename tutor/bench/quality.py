@@ -31,7 +31,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="erica-quality-") as tmp:
         client = open_client(Path(tmp) / "chroma")
         for name in [m for m in args.models.split(",") if m]:
-            embedder = load_embedder(name)
+            embedder = load_embedder(name, settings.models_dir)
             collection = VersionedCollection(client, f"{CONCEPTS}-{name}")
             with tqdm(total=len(cards), desc=f"embed {name}", unit="card") as bar:
                 build_concepts(cards, name, lambda e=embedder: e, collection,

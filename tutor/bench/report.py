@@ -11,7 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-RESULTS_DIR = Path(os.environ.get("ERICA_BENCH_DIR", "bench/results"))
+
+def results_dir() -> Path:
+    """Where results go: ``$ERICA_BENCH_DIR``, else ``bench/results`` (read at each write)."""
+    return Path(os.environ.get("ERICA_BENCH_DIR", "bench/results"))
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -53,9 +56,10 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
 def write_results(name: str, rows: Sequence[dict[str, Any]], **meta: Any) -> Path:
     """Print the table and write ``bench/results/<name>-<timestamp>.json``; returns the path."""
     print(format_table(rows))  # noqa: T201 - a benchmark's table is its output
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    folder = results_dir()
+    folder.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = RESULTS_DIR / f"{name}-{stamp}.json"
+    path = folder / f"{name}-{stamp}.json"
     payload = {
         "benchmark": name,
         "time": stamp,

@@ -81,9 +81,14 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     cards = load_valid_cards(settings.course_dirs)
     with writer_lock(settings.data_dir), tqdm(total=len(cards), desc="embedding concepts", delay=1,
                                               unit="card", file=sys.stderr) as bar:
-        result = build_concepts(cards, settings.embedding_model,
-                                lambda: runtime.embedder(settings), runtime.concepts(settings),
-                                force=args.force, progress=bar.update)
+        def embedder():  # loading (or preparing) the model is not embedding time
+            loaded = runtime.embedder(settings)
+            bar.reset(total=len(cards))
+            return loaded
+
+        result = build_concepts(cards, settings.embedding_model, embedder,
+                                runtime.concepts(settings), force=args.force,
+                                progress=bar.update)
     where = settings.chroma_url or settings.chroma_path
     if result.changed:
         print(f"built {result.info.count} concepts into {where} ({result.info.collection})")

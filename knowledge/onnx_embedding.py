@@ -1,0 +1,161 @@
+"""A packaged sentence-transformers model run as int8 ONNX with ONNX Runtime.
+
+Why: on 2 CPU cores the int8 MiniLM embeds about 2.5x faster than PyTorch fp32 (cosine ~0.99
+to the fp32 vectors, the same retrieval quality: ``erica bench quality``), which is what makes a
+course build fast; queries then need neither torch nor sentence-transformers.
+
+The ONNX file is derived once from the weights in the installed package (export, then dynamic
+int8 quantization, both offline) into the models folder, with a stamp saying what it was made
+from; a changed package, recipe or damaged file makes it again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.errors import ModelError
+from knowledge.hashing import sha256_file
+
+log = logging.getLogger(__name__)
+
+# Bump when the export or the quantization changes: prepared files are then made again.
+RECIPE = "bert-eager-opset17/int8-per-channel/fp32-layer0-ffn-out-v2"
+WEIGHTS = "model.safetensors"
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def _stamp(source: Path, target: Path | None = None) -> dict[str, object]:
+    weights = source / WEIGHTS
+    stat = weights.stat()
+    stamp: dict[str, object] = {"recipe": RECIPE, "source": str(weights),
+                                "source_size": stat.st_size, "source_mtime": stat.st_mtime_ns}
+    if target is not None:
+        out = target.stat()
+        stamp.update(target_size=out.st_size, target_mtime=out.st_mtime_ns)
+    return stamp
+
+
+def prepared_model(name: str, source: Path, models_dir: Path) -> Path:
+    """The int8 ONNX file for the model folder ``source``, exported first if needed."""
+    target = models_dir / f"{name}.onnx"
+    stamp_file = models_dir / f"{name}.onnx.json"
+    try:
+        recorded = json.loads(stamp_file.read_text())
+        if target.is_file() and {k: recorded.get(k) for k in _stamp(source, target)} == \
+                _stamp(source, target):
+            return target
+    except (OSError, ValueError):
+        pass
+    export_int8(source, target)
+    stamp = _stamp(source, target)
+    stamp["source_sha256"] = sha256_file(source / WEIGHTS)
+    stamp["sha256"] = sha256_file(target)
+    stamp_file.write_text(json.dumps(stamp, indent=1))
+    return target
+
+
+def export_int8(source: Path, target: Path) -> None:
+    """Export the transformer in ``source`` to ONNX and quantize it to int8 into ``target``.
+
+    Eager attention exports as plain MatMul/Softmax nodes, which dynamic quantization
+    handles (the SDPA export is slower once quantized). Written atomically (temp + rename).
+    """
+    try:
+        import onnx  # noqa: F401  (needed by the quantizer)
+        import torch
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from transformers import AutoModel, AutoTokenizer
+    except ImportError as exc:
+        raise ModelError(f"preparing the int8 embedding model needs {exc.name}",
+                         "reinstall Erica's dependencies: `bash scripts/setup.sh`") from exc
+    log.info("preparing %s: exporting to ONNX and quantizing to int8 (once)", target.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        model = AutoModel.from_pretrained(str(source), attn_implementation="eager",
+                                          local_files_only=True).eval()
+        tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
+    except Exception as exc:  # many library errors mean the same: files unusable
+        raise ModelError(f"the embedding model in {source} cannot be loaded: {exc}",
+                         "reinstall the model package (scripts/setup.sh)") from exc
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self, bert) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                             token_type_ids=token_type_ids).last_hidden_state
+
+    sample = tokenizer(["a sentence to trace the graph", "and a second, longer one to pad"],
+                       padding=True, return_tensors="pt")
+    axes = {n: {0: "batch", 1: "tokens"} for n in (*INPUTS, "hidden")}
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as tmp:
+        fp32, int8 = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(LastHiddenState(model), tuple(sample[n] for n in INPUTS),
+                              str(fp32), input_names=list(INPUTS), output_names=["hidden"],
+                              dynamic_axes=axes, opset_version=17, dynamo=False)
+            logging.disable(logging.WARNING)  # the quantizer advises on the root logger
+            try:
+                quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8,
+                                 per_channel=True, nodes_to_exclude=_kept_fp32(fp32))
+            finally:
+                logging.disable(logging.NOTSET)
+        os.replace(int8, target)
+
+
+def _kept_fp32(model_file: Path) -> list[str]:
+    """MatMuls left in fp32: the first layer's feed-forward output, where int8 lost the most
+    (mean cosine to fp32 0.9929 -> 0.9942 with it kept, at no measurable speed cost)."""
+    import onnx
+
+    graph = onnx.load(str(model_file), load_external_data=False).graph
+    return [n.name for n in graph.node
+            if n.op_type == "MatMul" and n.name.endswith("layer.0/output/dense/MatMul")]
+
+
+class OnnxSentenceEncoder:
+    """Tokenize, run the int8 transformer, mean-pool over real tokens, L2-normalise."""
+
+    def __init__(self, model_file: Path, tokenizer_file: Path, max_length: int) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self._tokenizer.enable_truncation(max_length=max_length)
+        pad = self._tokenizer.token_to_id("[PAD]")
+        self._tokenizer.enable_padding(pad_id=0 if pad is None else pad, pad_token="[PAD]")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = len(os.sched_getaffinity(0))
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(str(model_file), options,
+                                                 providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+            raise ModelError(f"the prepared embedding model {model_file} is damaged: {exc}",
+                             f"delete {model_file} and its .json stamp; it is made again "
+                             "at the next start") from exc
+        self.dim = int(self._session.get_outputs()[0].shape[-1])
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        encoded = self._tokenizer.encode_batch(list(texts))
+        feeds = {
+            "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
+        }
+        hidden = self._session.run(None, feeds)[0]
+        mask = feeds["attention_mask"][..., None].astype(np.float32)
+        pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
