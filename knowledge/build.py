@@ -72,8 +72,9 @@ def build_concepts(cards: Sequence[Concept], embedding_model: str,
     texts = [c.embedding_text() for c in cards]
     embedder = get_embedder()
     vectors = embedder.encode(texts, progress=progress)
-    records = [Record(c.id, v, t, card_metadata(c))
-               for c, v, t in zip(cards, vectors, texts, strict=True)]
+    # No document: the card is in the metadata, its embedded text follows from it.
+    records = [Record(c.id, v, None, card_metadata(c))
+               for c, v in zip(cards, vectors, strict=True)]
     info = concepts.build(records, digest, embedder.name)
     return BuildResult(info, changed=True)
 

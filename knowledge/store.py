@@ -29,7 +29,7 @@ REBUILD_FIX = "rebuild it with `erica kb build --reset`"
 class Record:
     id: str
     embedding: np.ndarray
-    document: str
+    document: str | None  # None: not stored (Chroma's full-text index of it costs ~40% of a write)
     metadata: dict[str, Any]
 
 
@@ -103,10 +103,11 @@ class VersionedCollection:
         try:
             for start in range(0, len(records), BATCH):
                 chunk = records[start:start + BATCH]
-                new.upsert(
+                documents = [r.document for r in chunk]
+                new.add(
                     ids=[r.id for r in chunk],
                     embeddings=np.stack([r.embedding for r in chunk]).astype(np.float32),
-                    documents=[r.document for r in chunk],
+                    documents=None if None in documents else documents,
                     metadatas=[r.metadata for r in chunk],
                 )
                 if progress:

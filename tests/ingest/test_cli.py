@@ -78,3 +78,35 @@ def test_bench_ingest_on_the_mini_course(tmp_path: Path, use_env, capsys, monkey
     results = list((tmp_path / "bench").glob("ingest-*.json"))
     rows = json.loads(results[0].read_text())["rows"]
     assert {"links", "languages"} <= {r["part"] for r in rows}
+
+
+def test_reset_keeps_ingested_passages(tmp_path: Path, use_env, capsys):
+    """`kb build --reset` after the concepts' index is lost brings the passages back."""
+    import shutil
+
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    from tutor import runtime
+    from tutor.settings import load_settings
+
+    folder = write_good_material(tmp_path / "lectures")
+    data = tmp_path / "data"
+    use_env(erica_env(data))
+    assert main(["kb", "build"]) == 0
+    assert main(["kb", "ingest", str(folder), "--course", "ai-2026"]) == 0
+    capsys.readouterr()
+    before = runtime.retriever(load_settings()).passages()
+    assert before is not None and len(before) > 0
+    runtime._client.cache_clear()
+    runtime._retriever.cache_clear()
+    SharedSystemClient.clear_system_cache()
+    for index_dir in (p for p in (data / "chroma").iterdir() if p.is_dir()):
+        shutil.rmtree(index_dir)  # every vector index lost; the sqlite records remain
+
+    assert main(["kb", "build", "--reset"]) == 0
+    out = capsys.readouterr().out
+    assert "moved the old store" in out
+    assert f"recovered {len(before)} ingested passages" in out
+    assert main(["retrieve", "what is an admissible heuristic", "--json"]) == 0
+    passages = json.loads(capsys.readouterr().out)["passages"]
+    assert passages and all(p["source"] for p in passages)

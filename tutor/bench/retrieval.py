@@ -102,7 +102,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                 idx = rng.integers(0, len(base_vectors), size)
                 vecs = base_vectors[idx] + rng.normal(0, 0.05, (size, base_vectors.shape[1]))
                 vecs = (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
-                records = [Record(c.id, v, c.embedding_text(), card_metadata(c))
+                records = [Record(c.id, v, None, card_metadata(c))
                            for c, v in zip(cards, vecs, strict=True)]
                 with tqdm(total=size, desc=f"write {size}", unit="card") as bar:
                     t0 = time.perf_counter()

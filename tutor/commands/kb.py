@@ -13,7 +13,7 @@ from tqdm import tqdm
 from knowledge.build import build_concepts, load_valid_cards
 from knowledge.cards import load_cards
 from knowledge.chroma_client import writer_lock
-from knowledge.errors import InvalidInputError
+from knowledge.errors import InvalidInputError, StoreError
 from knowledge.graph import graph_stats
 from knowledge.ingest.cli import add_ingest_command
 from knowledge.validate import lint, validate
@@ -74,10 +74,9 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
-    if args.reset:
-        aside = runtime.reset_store_folder(settings)
-        if aside:
-            print(f"moved the old store to {aside}")
+    aside = runtime.reset_store_folder(settings) if args.reset else None
+    if aside:
+        print(f"moved the old store to {aside}")
     cards = load_valid_cards(settings.course_dirs)
     with writer_lock(settings.data_dir), tqdm(total=len(cards), desc="embedding concepts", delay=1,
                                               unit="card", file=sys.stderr) as bar:
@@ -90,11 +89,27 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
                                 runtime.concepts(settings), force=args.force,
                                 progress=bar.update)
     where = settings.chroma_url or settings.chroma_path
+    if aside:
+        _recover_passages(aside, settings)
     if result.changed:
         print(f"built {result.info.count} concepts into {where} ({result.info.collection})")
     else:
         print(f"store already up to date: {result.info.count} concepts in {where}")
     return 0
+
+
+def _recover_passages(aside: Path, settings: Settings) -> None:
+    """Ingested passages live only in the store: bring them back from the old folder."""
+    from knowledge.ingest.recovery import recover_passages
+
+    try:
+        with writer_lock(settings.data_dir):
+            count = recover_passages(aside, runtime.chroma(settings))
+    except StoreError as exc:
+        print(f"warning: {exc.cause}\n  fix: {exc.fix}", file=sys.stderr)
+        return
+    if count:
+        print(f"recovered {count} ingested passages from the old store")
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
