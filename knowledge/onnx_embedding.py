@@ -136,7 +136,9 @@ class OnnxSentenceEncoder:
         pad = self._tokenizer.token_to_id("[PAD]")
         self._tokenizer.enable_padding(pad_id=0 if pad is None else pad, pad_token="[PAD]")
         options = ort.SessionOptions()
-        options.intra_op_num_threads = len(os.sched_getaffinity(0))
+        # The CPUs this process may use (a container's share, not the host's count); more
+        # than 8 threads only add synchronisation to a model this small.
+        options.intra_op_num_threads = min(8, len(os.sched_getaffinity(0)))
         options.log_severity_level = 3
         try:
             self._session = ort.InferenceSession(str(model_file), options,
