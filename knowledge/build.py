@@ -11,7 +11,7 @@ from pathlib import Path
 
 from knowledge.cards import Concept, load_cards
 from knowledge.course import CONCEPTS, card_metadata
-from knowledge.embeddings import Embedder
+from knowledge.embeddings import Embedder, model_fingerprint
 from knowledge.errors import CardError
 from knowledge.store import BuildInfo, Record, VersionedCollection, verify_collection
 from knowledge.validate import validate
@@ -32,7 +32,7 @@ EMBEDDING_RECIPE = "card-text-v1/max128"
 
 def content_hash(cards: Sequence[Concept], embedding_model: str) -> str:
     """Hash of everything that determines the store: the cards, the model, the recipe."""
-    digest = hashlib.sha256(f"{embedding_model}|{EMBEDDING_RECIPE}".encode())
+    digest = hashlib.sha256(f"{model_fingerprint(embedding_model)}|{EMBEDDING_RECIPE}".encode())
     for card in sorted(cards, key=lambda c: c.id):
         digest.update(json.dumps(card.to_dict(), sort_keys=True).encode())
     return digest.hexdigest()

@@ -56,6 +56,17 @@ EMBEDDING_MODELS: dict[str, EmbeddingModelSpec] = {
 }
 
 
+def model_fingerprint(name: str) -> str:
+    """What identifies the vectors a model name makes, for store content hashes: the name,
+    plus for derived models the recipe that derives them (a new recipe re-embeds)."""
+    spec = EMBEDDING_MODELS.get(name)
+    if spec is not None and spec.runtime == "onnx-int8":
+        from knowledge.onnx_embedding import RECIPE
+
+        return f"{name}|{RECIPE}"
+    return name
+
+
 class Embedder:
     """L2-normalised float32 sentence embeddings; safe to share between threads."""
 
@@ -123,7 +134,7 @@ def _load_spec(spec: EmbeddingModelSpec, models_dir: Path) -> Embedder:
     if spec.runtime == "onnx-int8":
         from knowledge.onnx_embedding import OnnxSentenceEncoder, prepared_model
 
-        model_file = prepared_model(spec.name, source, models_dir)
+        model_file = prepared_model(spec.name, source, models_dir, spec.max_seq_length)
         log.info("loading embedding model %s from %s", spec.name, model_file)
         try:
             encoder = OnnxSentenceEncoder(model_file, source / "tokenizer.json",
@@ -131,7 +142,7 @@ def _load_spec(spec: EmbeddingModelSpec, models_dir: Path) -> Embedder:
         except ModelError:
             log.warning("prepared model %s is unusable: preparing it again", model_file)
             model_file.unlink(missing_ok=True)
-            model_file = prepared_model(spec.name, source, models_dir)
+            model_file = prepared_model(spec.name, source, models_dir, spec.max_seq_length)
             encoder = OnnxSentenceEncoder(model_file, source / "tokenizer.json",
                                           spec.max_seq_length)
         return Embedder(spec.name, encoder, encoder.dim, spec.query_prefix,

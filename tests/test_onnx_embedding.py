@@ -15,6 +15,12 @@ from knowledge.errors import ModelError
 from tests.conftest import MINI_COURSE, TEST_MODELS, erica_env
 
 SPEC = EMBEDDING_MODELS["minilm-l6-int8"]
+
+
+def prepare(models_dir: Path) -> Path:
+    return onnx_embedding.prepared_model(SPEC.name, SPEC.path(), models_dir,
+                                         SPEC.max_seq_length)
+
 TEXTS = [c.embedding_text() for c in load_cards([MINI_COURSE])]
 
 
@@ -24,30 +30,32 @@ def exports(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     calls: list[Path] = []
     real = onnx_embedding.export_int8
 
-    def counting(source: Path, target: Path) -> None:
+    def counting(source: Path, target: Path, max_length: int) -> tuple[str, float]:
         calls.append(target)
-        real(source, target)
+        return real(source, target, max_length)
 
     monkeypatch.setattr(onnx_embedding, "export_int8", counting)
     return calls
 
 
 def test_prepared_once_then_reused(tmp_path: Path, exports: list[Path]) -> None:
-    first = onnx_embedding.prepared_model(SPEC.name, SPEC.path(), tmp_path)
+    first = prepare(tmp_path)
     stamp = json.loads((tmp_path / f"{SPEC.name}.onnx.json").read_text())
     assert first.is_file() and len(exports) == 1
     assert stamp["recipe"] == onnx_embedding.RECIPE and len(stamp["sha256"]) == 64
-    assert onnx_embedding.prepared_model(SPEC.name, SPEC.path(), tmp_path) == first
+    assert stamp["precision"] == "int8"
+    assert stamp["agreement_with_fp32"] >= onnx_embedding.MIN_AGREEMENT
+    assert prepare(tmp_path) == first
     assert len(exports) == 1  # stamp matched: nothing exported again
 
 
 def test_changed_recipe_or_damaged_file_is_made_again(tmp_path: Path,
                                                       exports: list[Path]) -> None:
-    path = onnx_embedding.prepared_model(SPEC.name, SPEC.path(), tmp_path)
+    path = prepare(tmp_path)
     stamp_file = tmp_path / f"{SPEC.name}.onnx.json"
     stamp = json.loads(stamp_file.read_text())
     stamp_file.write_text(json.dumps({**stamp, "recipe": "an-older-recipe"}))
-    onnx_embedding.prepared_model(SPEC.name, SPEC.path(), tmp_path)
+    prepare(tmp_path)
     assert len(exports) == 2
     # Garbage of the same size and time as the good file: only loading can tell.
     stat = path.stat()
@@ -56,6 +64,20 @@ def test_changed_recipe_or_damaged_file_is_made_again(tmp_path: Path,
     embedder = load_embedder(SPEC.name, tmp_path)
     assert len(exports) == 3
     assert embedder.encode_query("gradient descent").shape == (384,)
+
+
+def test_fp32_is_kept_where_int8_disagrees(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a CPU whose int8 kernels fall short (forced here by an unreachable bar), the
+    prepared model is the fp32 export, which matches PyTorch."""
+    monkeypatch.setattr(onnx_embedding, "MIN_AGREEMENT", 1.01)
+    path = prepare(tmp_path)
+    stamp = json.loads((tmp_path / f"{SPEC.name}.onnx.json").read_text())
+    assert stamp["precision"] == "fp32" and path.stat().st_size > 80e6  # fp32 weights
+    encoder = onnx_embedding.OnnxSentenceEncoder(path, SPEC.path() / "tokenizer.json",
+                                                 SPEC.max_seq_length)
+    fp32 = load_embedder("minilm-l6", TEST_MODELS).encode(TEXTS)
+    assert (encoder(TEXTS) * fp32).sum(axis=1).min() > 0.9999
 
 
 def test_int8_vectors_match_the_fp32_model(tmp_path: Path) -> None:
@@ -85,7 +107,7 @@ def test_missing_onnx_package_is_a_clear_error(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "onnx", None)  # as if the package were not installed
     with pytest.raises(ModelError) as err:
-        onnx_embedding.prepared_model(SPEC.name, SPEC.path(), tmp_path)
+        prepare(tmp_path)
     assert "onnx" in err.value.cause and "setup.sh" in err.value.fix
     assert not list(tmp_path.glob("*.onnx"))
 

@@ -69,6 +69,14 @@ def test_content_hash_depends_on_cards_and_model():
     assert content_hash(CARDS, "a") != content_hash(CARDS[1:], "a")
 
 
+def test_content_hash_changes_with_the_onnx_recipe(monkeypatch: pytest.MonkeyPatch):
+    from knowledge import onnx_embedding
+
+    before = content_hash(CARDS, "minilm-l6-int8")
+    monkeypatch.setattr(onnx_embedding, "RECIPE", "a-newer-recipe")
+    assert content_hash(CARDS, "minilm-l6-int8") != before  # stores are re-embedded
+
+
 def test_deleted_index_folder_is_detected(tmp_path: Path):
     """Chroma stays silent when its HNSW folder is lost; our verification must not."""
     from chromadb.api.shared_system_client import SharedSystemClient
