@@ -21,13 +21,29 @@ def normalise(text: str) -> str:
     return _NON_WORD.sub(" ", text.lower()).strip()
 
 
+_PARENTHESISED = re.compile(r"^(?P<base>[^()]+?)\s*\((?P<inner>[^()]+)\)\s*$")
+
+
+def name_labels(name: str) -> list[str]:
+    """A name and what a student would type of it: "CLIP (Contrastive Language-Image
+    Pre-training)" is also "CLIP" and "Contrastive Language-Image Pre-training"; a
+    parenthesis with commas is a description ("(frames, shots and keyframes)"), not a name."""
+    labels = [name]
+    parts = _PARENTHESISED.match(name)
+    if parts:
+        labels.append(parts["base"])
+        if "," not in parts["inner"]:
+            labels.append(parts["inner"])
+    return labels
+
+
 class LabelIndex:
     """Maps normalised names and aliases to concept ids."""
 
     def __init__(self, cards: Iterable[Concept]) -> None:
         self._labels: dict[str, set[str]] = {}
         for card in cards:
-            for label in (card.name, *card.aliases):
+            for label in (*name_labels(card.name), *card.aliases):
                 key = normalise(label)
                 if len(key) >= MIN_LABEL_CHARS:
                     self._labels.setdefault(key, set()).add(card.id)

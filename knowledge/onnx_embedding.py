@@ -97,6 +97,10 @@ def export_int8(source: Path, target: Path, max_length: int) -> tuple[str, float
     except ImportError as exc:
         raise ModelError(f"preparing the int8 embedding model needs {exc.name}",
                          "reinstall Erica's dependencies: `bash scripts/setup.sh`") from exc
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
     log.info("preparing %s: exporting to ONNX and quantizing to int8 (once)", target.name)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:

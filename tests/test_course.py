@@ -63,3 +63,12 @@ def test_evaluation_set_points_at_real_cards(cards):
     missing = {e for q in questions for e in q.expect if e not in ids}
     assert not missing, missing
     assert sum(1 for q in questions if q.history) >= 10
+
+
+def test_the_flagship_question_names_clip(cards):
+    """"CLIP (Contrastive ...)" is named by "CLIP": the question's main concept gets the
+    name bonus, not only "computer vision"."""
+    from knowledge.lexical import LabelIndex
+
+    named = LabelIndex(cards).mentioned("What is CLIP and how is it used in computer vision?")
+    assert {"clip", "computer-vision"} <= set(named)

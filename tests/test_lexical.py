@@ -1,5 +1,5 @@
 from knowledge.cards import load_cards
-from knowledge.lexical import LabelIndex, normalise
+from knowledge.lexical import LabelIndex, name_labels, normalise
 from tests.conftest import MINI_COURSE
 
 INDEX = LabelIndex(load_cards([MINI_COURSE]))
@@ -24,3 +24,12 @@ def test_named_concept_is_ranked_first(mini_settings):
     retriever = runtime.retriever(mini_settings)
     hits = retriever.retrieve("bfs?", k=3, depth=0).matches
     assert hits[0].id == "breadth-first-search"
+
+
+def test_parenthesised_names_give_their_parts():
+    assert name_labels("CLIP (Contrastive Language-Image Pre-training)") == [
+        "CLIP (Contrastive Language-Image Pre-training)", "CLIP",
+        "Contrastive Language-Image Pre-training"]
+    assert name_labels("Digital video (frames, shots and keyframes)") == [
+        "Digital video (frames, shots and keyframes)", "Digital video"]
+    assert name_labels("Breadth-first search") == ["Breadth-first search"]
