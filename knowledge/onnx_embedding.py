@@ -11,7 +11,6 @@ from; a changed package, recipe or damaged file makes it again.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import tempfile
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.errors import ModelError
-from knowledge.hashing import sha256_file
+from knowledge.hashing import file_identity, sha256_file, stamp_matches, write_stamp
 
 log = logging.getLogger(__name__)
 
@@ -50,33 +49,22 @@ CHECK_TEXTS = (
 )
 
 
-def _stamp(source: Path, target: Path | None = None) -> dict[str, object]:
-    weights = source / WEIGHTS
-    stat = weights.stat()
-    stamp: dict[str, object] = {"recipe": RECIPE, "source": str(weights),
-                                "source_size": stat.st_size, "source_mtime": stat.st_mtime_ns}
-    if target is not None:
-        out = target.stat()
-        stamp.update(target_size=out.st_size, target_mtime=out.st_mtime_ns)
-    return stamp
-
-
 def prepared_model(name: str, source: Path, models_dir: Path, max_length: int) -> Path:
     """The ONNX file for the model folder ``source``, exported first if needed."""
     target = models_dir / f"{name}.onnx"
     stamp_file = models_dir / f"{name}.onnx.json"
-    try:
-        recorded = json.loads(stamp_file.read_text())
-        if target.is_file() and {k: recorded.get(k) for k in _stamp(source, target)} == \
-                _stamp(source, target):
-            return target
-    except (OSError, ValueError):
-        pass
+
+    def made_from() -> dict[str, object]:
+        return {"recipe": RECIPE, "source": file_identity(source / WEIGHTS)}
+
+    if target.is_file() and stamp_matches(stamp_file,
+                                          {**made_from(), "target": file_identity(target)}):
+        return target
     precision, agreement = export_int8(source, target, max_length)
-    stamp = _stamp(source, target)
-    stamp.update(precision=precision, agreement_with_fp32=round(agreement, 5),
-                 source_sha256=sha256_file(source / WEIGHTS), sha256=sha256_file(target))
-    stamp_file.write_text(json.dumps(stamp, indent=1))
+    write_stamp(stamp_file, {**made_from(), "target": file_identity(target),
+                             "precision": precision, "agreement_with_fp32": round(agreement, 5),
+                             "source_sha256": sha256_file(source / WEIGHTS),
+                             "sha256": sha256_file(target)})
     return target
 
 

@@ -74,23 +74,24 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
-    aside = runtime.reset_store_folder(settings) if args.reset else None
-    if aside:
-        print(f"moved the old store to {aside}")
     cards = load_valid_cards(settings.course_dirs)
-    with writer_lock(settings.data_dir), tqdm(total=len(cards), desc="embedding concepts", delay=1,
-                                              unit="card", file=sys.stderr) as bar:
-        def embedder():  # loading (or preparing) the model is not embedding time
-            loaded = runtime.embedder(settings)
-            bar.reset(total=len(cards))
-            return loaded
+    with writer_lock(settings.data_dir):  # the reset, the build and the recovery: one writer
+        aside = runtime.reset_store_folder(settings) if args.reset else None
+        if aside:
+            print(f"moved the old store to {aside}")
+        with tqdm(total=len(cards), desc="embedding concepts", delay=1, unit="card",
+                  file=sys.stderr) as bar:
+            def embedder():  # loading (or preparing) the model is not embedding time
+                loaded = runtime.embedder(settings)
+                bar.reset(total=len(cards))
+                return loaded
 
-        result = build_concepts(cards, settings.embedding_model, embedder,
-                                runtime.concepts(settings), force=args.force,
-                                progress=bar.update)
+            result = build_concepts(cards, settings.embedding_model, embedder,
+                                    runtime.concepts(settings), force=args.force,
+                                    progress=bar.update)
+        if aside:
+            _recover_passages(aside, settings)
     where = settings.chroma_url or settings.chroma_path
-    if aside:
-        _recover_passages(aside, settings)
     if result.changed:
         print(f"built {result.info.count} concepts into {where} ({result.info.collection})")
     else:
@@ -103,8 +104,7 @@ def _recover_passages(aside: Path, settings: Settings) -> None:
     from knowledge.ingest.recovery import recover_passages
 
     try:
-        with writer_lock(settings.data_dir):
-            count = recover_passages(aside, runtime.chroma(settings))
+        count = recover_passages(aside, runtime.chroma(settings))
     except StoreError as exc:
         print(f"warning: {exc.cause}\n  fix: {exc.fix}", file=sys.stderr)
         return

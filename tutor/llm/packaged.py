@@ -7,7 +7,6 @@ sha256 check of the assembled file is what makes them safe to load.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import tempfile
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.errors import ModelError
-from knowledge.hashing import sha256_file
+from knowledge.hashing import file_identity, sha256_file, stamp_matches, write_stamp
 from knowledge.packaged import distribution_file, package_dir
 
 log = logging.getLogger(__name__)
@@ -80,28 +79,17 @@ def _part_files(spec: PackagedGGUF) -> list[Path]:
 
 
 def _stamp(path: Path, spec: PackagedGGUF) -> dict[str, object]:
-    st = path.stat()
-    return {"path": str(path), "sha256": spec.sha256, "size": st.st_size,
-            "mtime_ns": st.st_mtime_ns}
+    return {**file_identity(path), "sha256": spec.sha256}
 
 
 def _verified_before(path: Path, spec: PackagedGGUF, models_dir: Path) -> bool:
-    """True if ``path`` was hashed before and is unchanged since (path, size, mtime).
-
-    Saves re-hashing a 1 GB file at every start; the stamp lives in the data folder because
-    packaged files sit in read-only site-packages.
-    """
-    try:
-        recorded = json.loads((models_dir / f"{spec.name}.verified").read_text())
-        return recorded == _stamp(path, spec)
-    except (OSError, ValueError):
-        return False
+    """True if ``path`` was hashed before and is unchanged since (the stamp lives in the data
+    folder because packaged files sit in read-only site-packages)."""
+    return stamp_matches(models_dir / f"{spec.name}.verified", _stamp(path, spec))
 
 
 def _remember(path: Path, spec: PackagedGGUF, models_dir: Path) -> None:
-    models_dir.mkdir(parents=True, exist_ok=True)
-    (models_dir / f"{spec.name}.verified").write_text(json.dumps(_stamp(path, spec)))
-
+    write_stamp(models_dir / f"{spec.name}.verified", _stamp(path, spec))
 
 
 def _check_hash(path: Path, spec: PackagedGGUF, actual: str) -> None:
