@@ -43,14 +43,14 @@ class Settings:
     llm_url: str = ""  # base URL of an OpenAI-compatible server, for llm_backend=openai-http
     llm_threads: int = 2
     llm_context: int = 4096
-    max_tokens: int = 600
+    max_tokens: int = 220  # the model answers the exact question in a few sentences
     llm_timeout_s: float = 300.0
     semantic_results: int = 5
     prerequisite_depth: int = 2
     max_concepts: int = 10
     history_turns: int = 3
     min_match_score: float = 0.30  # below this best cosine score the course "does not cover" it
-    context_words: int = 100  # card text the model reads: 100 tokens cost ~2.3 s on 1.5B here
+    context_words: int = 450  # card text of the main concepts the model answers from
     clip_model: str = "mini-clip"  # "mini-clip" (shipped) or an open_clip model name
     clip_pretrained: str = "laion2b_s34b_b79k"  # tag or local weights file, for open_clip models
     clip_image_roots: tuple[Path, ...] = ()  # folders the UI may index besides uploads

@@ -15,6 +15,7 @@ import streamlit as st  # noqa: E402
 from knowledge.errors import EricaError  # noqa: E402
 from tutor.clip.demo import chat_demo  # noqa: E402
 from tutor.conversation import Conversation  # noqa: E402
+from tutor.lesson import ANSWER_HEADING  # noqa: E402
 from ui import resources  # noqa: E402
 from ui.clip_demo_view import show_clip_demo  # noqa: E402
 from ui.context_view import show_retrieved_context  # noqa: E402
@@ -72,7 +73,51 @@ def show_history(tutor) -> None:
             st.markdown(msg["content"])
             if msg.get("retrieval") is not None:
                 with st.expander("View Retrieved Context"):
-                    show_retrieved_context(tutor.retriever.course, msg["retrieval"], key=str(i))
+                    show_retrieved_context(tutor.retriever.course, msg["retrieval"], key=str(i),
+                                           checks=msg.get("checks", []))
+
+
+def _error_reply(status, exc: EricaError) -> None:
+    status.update(label="Could not answer", state="error")
+    resources.show_error(exc)
+    st.session_state.messages.append(
+        {"role": "assistant", "content": f"⚠️ {exc.cause}\n\n{exc.fix}"})
+
+
+def stream_lesson(lesson, status) -> dict:
+    """Show the card sections at once and fill in the model's checked answer above them.
+
+    The reply is saved in the chat history before the model starts, and kept up to date, so
+    a question sent while this one streams keeps both answers.
+    """
+    reply = {"role": "assistant", "content": lesson.card_markdown(),
+             "retrieval": lesson.retrieval, "checks": []}
+    st.session_state.messages.append(reply)
+    if lesson.cards is None:
+        st.markdown(reply["content"])
+        return reply
+    st.markdown(f"# {lesson.cards.title}\n\n## {ANSWER_HEADING}")
+    answer_box = st.empty()
+    answer_box.markdown("_The model is writing its answer; each sentence appears once it is "
+                        "checked against the course notes..._")
+    st.markdown(lesson.cards.markdown())
+    lesson.mark_shown()
+    pieces = lesson.answer_pieces()
+    finished = False
+    try:
+        for _ in pieces:
+            answer_box.markdown(lesson.answer)
+            reply["content"] = lesson.markdown()
+        finished = True
+    finally:
+        if not finished:  # a new question interrupted this one (Streamlit reran the page)
+            lesson.stop()
+            pieces.close()
+            lesson.answer += "\n\n_(interrupted: you asked another question)_"
+        reply["content"] = lesson.markdown()
+        reply["checks"] = [c.to_json() for c in lesson.checks]
+    answer_box.markdown(lesson.answer or "_(no answer from the model)_")
+    return reply
 
 
 def answer(tutor, question: str, k: int, depth: int, cap: int) -> None:
@@ -82,41 +127,35 @@ def answer(tutor, question: str, k: int, depth: int, cap: int) -> None:
     with st.chat_message("assistant"):
         demo = None
         upload = st.session_state.get("demo_image")
+        status = st.status("Retrieving course concepts...", expanded=False)
         try:
             demo = chat_demo(question, resources.settings(),
                              upload.getvalue() if upload is not None else None)
-        except EricaError as exc:
-            resources.show_error(exc)
-            st.session_state.messages.append(
-                {"role": "assistant", "content": f"⚠️ {exc.cause}\n\n{exc.fix}"})
-            return
-        if demo is not None:
-            show_clip_demo(demo)
-        status = st.status("Retrieving course concepts...", expanded=False)
-        try:
+            if demo is not None:
+                show_clip_demo(demo)
             lesson = tutor.ask(DEMO_LESSONS[demo.kind] if demo else question,
                                st.session_state.conversation, k=k, depth=depth,
                                max_concepts=cap,
                                on_status=lambda m: status.update(label=m, state="running"))
-            text = st.write_stream(iter(lesson))
+            reply = stream_lesson(lesson, status)
         except EricaError as exc:
-            status.update(label="Could not answer", state="error")
-            resources.show_error(exc)
-            st.session_state.messages.append(
-                {"role": "assistant", "content": f"⚠️ {exc.cause}\n\n{exc.fix}"})
+            _error_reply(status, exc)
             return
+        reply["demo"] = demo
         t = lesson.timings
-        label = "Answered from the course" if lesson.covered else "Not covered by the course"
-        if t.first_token_s is not None:
-            label += (f" · first words {t.first_content_s:.1f} s, model {t.first_token_s:.1f} s,"
-                      f" {t.tokens_per_s:.0f} tokens/s")
+        if not lesson.covered:
+            label = "Not covered by the course"
+        else:
+            shown = sum(c.shown for c in lesson.checks)
+            label = (f"Answered from the course · cards in {t.first_content_s:.1f} s · "
+                     f"{shown} of {len(lesson.checks)} model sentences checked and shown")
+            if t.total_s:
+                label += f" · done in {t.total_s:.0f} s"
         status.update(label=label, state="complete")
         with st.expander("View Retrieved Context"):
-            show_retrieved_context(tutor.retriever.course, lesson.retrieval, key="new")
-    text = text if isinstance(text, str) else lesson.text
-    st.session_state.messages.append(
-        {"role": "assistant", "content": text, "retrieval": lesson.retrieval, "demo": demo})
-    st.session_state.conversation.add(question, text)
+            show_retrieved_context(tutor.retriever.course, lesson.retrieval, key="new",
+                                   checks=reply["checks"])
+    st.session_state.conversation.add(question, lesson.answer or reply["content"])
 
 
 def main() -> None:

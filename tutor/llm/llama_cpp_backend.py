@@ -52,7 +52,7 @@ class LlamaCppBackend(LLMBackend):
 
     def warm(self, messages: list[Message]) -> None:
         """Evaluate a prompt that starts with ``messages`` so later prompts reuse its KV cache."""
-        with self.gate.hold():
+        with self.gate.hold(warmup=True):
             self.llm.create_chat_completion(messages=[*messages, {"role": "user",
                                                                   "content": "Hello"}],
                                             max_tokens=1)
