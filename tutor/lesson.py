@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from knowledge.ingest.passage_search import further_reading
 from knowledge.retrieval import Retrieval
 from tutor.llm.base import GenerationStats, LLMBackend
 from tutor.prompts import build_messages
+from tutor.reading import further_reading
 
 OnStatus = Callable[[str], None]
 

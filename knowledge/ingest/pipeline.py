@@ -59,6 +59,7 @@ from knowledge.ingest.store import (
     passage_from_record,
     passage_metadata,
 )
+from knowledge.lexical import normalise
 from knowledge.store import Record
 from knowledge.validate import validate
 
@@ -266,10 +267,6 @@ def read_files(paths: Sequence[Path], max_bytes: int, workers: int,
 
 def _card_concepts(cards: Sequence[Concept]):
     return ((c.id, c.name, c.aliases) for c in cards)
-
-
-def _validate_key(text: str) -> str:  # as knowledge.validate._name_key
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
 class TextVectors:
@@ -544,7 +541,7 @@ def ingest(paths: Sequence[Path], options: IngestOptions, client,
 
     new_cards_src: dict[str, list[tuple[Resolved, list[str]]]] = {}
     used_ids = set(known)
-    used_names = {_validate_key(label) for c in known.values()
+    used_names = {normalise(label) for c in known.values()
                   for label in (c.name, *c.aliases)}
     about: list[set[str]] = [set() for _ in all_passages]  # stored with each passage
     heading_concept: dict[tuple[str, str], str] = {}
@@ -554,16 +551,16 @@ def ingest(paths: Sequence[Path], options: IngestOptions, client,
         home = all_passages[cand.passage]
         cid = res.concept_id
         if cid is None:
-            if home.source not in regenerate or _validate_key(cand.term) in used_names:
+            if home.source not in regenerate or normalise(cand.term) in used_names:
                 continue  # its source's cards stay as they are (maybe deleted by hand)
             if len(new_cards_src.get(home.source, [])) >= MAX_NEW_CONCEPTS_PER_SOURCE:
                 continue
             cid = _unique_id(slugify(cand.term), used_ids)
-            aliases = [a for a in cand.aliases if _validate_key(a)
-                       and _validate_key(a) not in used_names
-                       and _validate_key(a) != _validate_key(cand.term)]
+            aliases = [a for a in cand.aliases if normalise(a)
+                       and normalise(a) not in used_names
+                       and normalise(a) != normalise(cand.term)]
             used_ids.add(cid)
-            used_names.update({_validate_key(cand.term), *map(_validate_key, aliases)})
+            used_names.update({normalise(cand.term), *map(normalise, aliases)})
             new_cards_src.setdefault(home.source, []).append(
                 (Resolved(cand, cid, "new", res.score, res.occurrences), aliases))
             index.add(cid, cand.term, aliases)

@@ -14,7 +14,7 @@ import numpy as np
 
 from knowledge.chroma_client import open_client
 from knowledge.errors import StoreError
-from knowledge.ingest.store import PASSAGES
+from knowledge.passages import PASSAGES
 from knowledge.store import Record, VersionedCollection, verify_collection
 
 log = logging.getLogger(__name__)
