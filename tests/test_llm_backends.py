@@ -190,3 +190,17 @@ def test_a_malformed_answer_is_a_clear_error(hostile_url, mode):
     with pytest.raises(BackendError, match="malformed answer") as err:
         list(backend.stream_chat([{"role": "user", "content": "hi"}]))
     assert "OpenAI chat-completions" in err.value.fix
+
+
+def test_a_lesson_written_by_the_fake_backend(mini_settings):
+    """Lesson logic without a model: the fake copies the course block into the lesson."""
+    from tutor.settings import replace
+    from tutor.tutor import Tutor
+
+    tutor = Tutor(replace(mini_settings, llm_backend="fake"))
+    assert isinstance(tutor.backend, FakeBackend)
+    lesson = tutor.ask("What is CLIP?")
+    text = "".join(lesson)
+    copied = "".join(FakeBackend().stream_chat(lesson.messages))
+    assert lesson.covered and copied.splitlines()[0] in text
+    assert lesson.timings.completion_tokens > 5

@@ -61,7 +61,7 @@ def retriever(settings: Settings) -> Retriever:
     """
     info = concepts(settings).info()
     if info is None:
-        from knowledge.errors import StoreError
+        from knowledge.common.errors import StoreError
 
         raise StoreError(f"the concept store in {settings.chroma_url or settings.chroma_path} "
                          "is empty", "build it with `erica kb build`")

