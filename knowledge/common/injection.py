@@ -52,59 +52,89 @@ _START = r"(?:^[\s\"'“„«(*\-–—•]*|[:;\-–—]\s*|\b(?:please|now|jus
 _YOU_MUST = r"\byou\s+(?:must|should|will|shall|have to|need to|are required to)\s+(?:now\s+)?"
 _AI = r"(?:ai|a\.i\.|assistant|language model|llm|chat ?bot|chatgpt|gpt|tutor|erica)"
 
-_PATTERNS = [
+_DROP_WORDS = ("ignor", "disregard", "forget")
+# (words one of which must occur, lower case; the pattern): the words are a cheap gate, so
+# the patterns only run on the few sentences that could match (1 MB of prose in well under
+# a second)
+_RULES: list[tuple[tuple[str, ...], str]] = [
     # ignore / forget ... your instructions | everything above | what you were told
-    rf"\b(?:ignore|disregard|forget)\b[^.!?\n]{{0,60}}?\b{_STRONG}\b",
-    r"\b(?:ignore|disregard|forget|override|overrule|bypass|skip|drop|abandon|discard)\s+"
-    r"(?:all\s+(?:of\s+)?)?(?:the\s+)?(?:your|my|previous|prior|earlier|above|preceding|"
-    rf"original|initial|system|these|those)\s+(?:\w+\s+)?(?:{_ORDERS}|messages?|text)\b",
-    rf"{_START}(?:ignore|disregard|forget)\s+(?:all|everything|anything|whatever)\b"
-    rf"[^.!?\n]{{0,30}}?\b{_EARLIER}",
-    rf"{_START}(?:ignore|disregard|forget)\s+(?:the\s+|all\s+)?(?:above|previous|preceding|"
-    r"foregoing)\s*(?:[.!?,;]|\s+and\b|$)",
-    r"\b(?:ignore|disregard|forget)\b[^.!?\n]{0,40}?\bwhat (?:you|you've|you have) (?:were |"
-    r"have |'ve )?(?:been )?(?:told|given|asked|taught)",
+    (_DROP_WORDS, rf"\b(?:ignore|disregard|forget)\b[^.!?\n]{{0,60}}?\b{_STRONG}\b"),
+    ((*_DROP_WORDS, "overr", "bypass", "skip", "drop", "abandon", "discard"),
+     r"\b(?:ignore|disregard|forget|override|overrule|bypass|skip|drop|abandon|discard)\s+"
+     r"(?:all\s+(?:of\s+)?)?(?:the\s+)?(?:your|my|previous|prior|earlier|above|preceding|"
+     rf"original|initial|system|these|those)\s+(?:\w+\s+)?(?:{_ORDERS}|messages?|text)\b"),
+    (_DROP_WORDS, rf"{_START}(?:ignore|disregard|forget)\s+(?:all|everything|anything|"
+     rf"whatever)\b[^.!?\n]{{0,30}}?\b{_EARLIER}"),
+    (_DROP_WORDS, rf"{_START}(?:ignore|disregard|forget)\s+(?:the\s+|all\s+)?(?:above|"
+     r"previous|preceding|foregoing)\s*(?:[.!?,;]|\s+and\b|$)"),
+    (_DROP_WORDS, r"\b(?:ignore|disregard|forget)\b[^.!?\n]{0,40}?\bwhat (?:you|you've|you "
+     r"have) (?:were |have |'ve )?(?:been )?(?:told|given|asked|taught)"),
     # pay no attention to / do not follow / stop obeying ...
-    r"\b(?:pay no (?:attention|heed)|take no notice|do not (?:follow|obey|listen)|don'?t "
-    r"(?:follow|obey|listen)|stop (?:following|obeying|listening)|no longer (?:follow|obey))\b"
-    rf"[^.!?\n]{{0,60}}?\b(?:{_ORDERS}|{_EARLIER}\b|what you|you were|the above|anyone)",
+    (("pay no", "take no", "do not", "don't", "dont", "stop ", "no longer"),
+     r"\b(?:pay no (?:attention|heed)|take no notice|do not (?:follow|obey|listen)|don'?t "
+     r"(?:follow|obey|listen)|stop (?:following|obeying|listening)|no longer (?:follow|obey))"
+     rf"\b[^.!?\n]{{0,60}}?\b(?:{_ORDERS}|{_EARLIER}\b|what you|you were|the above|anyone)"),
     # Reply only 'HACKED' / answer with just ... / only say ...
-    rf"{_START}{_SAY}\s+(?:back\s+)?(?:with\s+)?(?:only|just|exactly|solely|nothing (?:but|"
-    r"except|other than)|the (?:single )?word)\b",
-    rf"(?:^|\b(?:please|now|and)\s+)(?:only|just)\s+{_SAY}\b",
-    rf"{_YOU_MUST}(?:reply|respond|ignore|forget|disregard|obey|comply|pretend)\b",
-    rf"\b{_AI}s?\s+(?:must|should|will|shall|has to|is to)\s+(?:now\s+)?(?:(?:{_SAY})\s+"
-    r"(?:only|just|exactly)|ignore|forget|disregard|obey|comply|pretend)\b",
+    (("only", "just", "exactly", "solely", "nothing", "word"),
+     rf"{_START}{_SAY}\s+(?:back\s+)?(?:with\s+)?(?:only|just|exactly|solely|nothing (?:but|"
+     r"except|other than)|the (?:single )?word)\b"),
+    (("only", "just"), rf"(?:^|\b(?:please|now|and)\s+)(?:only|just)\s+{_SAY}\b"),
+    (("you",), rf"{_YOU_MUST}(?:reply|respond|ignore|forget|disregard|obey|comply|pretend)\b"),
+    (("must", "should", "will", "shall", "has to", "is to"),
+     rf"\b{_AI}s?\s+(?:must|should|will|shall|has to|is to)\s+(?:now\s+)?(?:(?:{_SAY})\s+"
+     r"(?:only|just|exactly)|ignore|forget|disregard|obey|comply|pretend)\b"),
     # from now on you ... / you are now ... / act as ... / pretend to be ...
-    r"\b(?:from now on|henceforth|from this (?:point|moment) on|starting now)\b[^.!?\n]{0,40}"
-    r"\b(?:you|your)\b",
-    r"\byou are now\b|\byou(?:'re| are) no longer\b",
-    r"(?:^|\byou\s+(?:must\s+|will\s+|should\s+|now\s+)?|\bplease\s+)(?:act|behave|respond)"
-    r" as\b",
-    r"\bpretend (?:to be|that you|you are|you're)\b|\brole-?play as\b",
+    (("from now on", "henceforth", "from this", "starting now"),
+     r"\b(?:from now on|henceforth|from this (?:point|moment) on|starting now)\b[^.!?\n]{0,40}"
+     r"\b(?:you|your)\b"),
+    (("you are", "you're"), r"\byou are now\b|\byou(?:'re| are) no longer\b"),
+    (("act as", "behave as", "respond as"),
+     r"(?:^|\byou\s+(?:must\s+|will\s+|should\s+|now\s+)?|\bplease\s+)(?:act|behave|respond)"
+     r" as\b"),
+    (("pretend", "role"), r"\bpretend (?:to be|that you|you are|you're)\b|\brole-?play as\b"),
     # new instructions: / your real task / print the system prompt / developer mode
-    rf"\b(?:new|updated|real|true|actual|hidden|secret|additional|overriding)\s+{_ORDERS}\s*:",
-    rf"\byour\s+(?:new|real|true|actual|secret)\s+(?:{_ORDERS}|task|goal|role|purpose|job)\b",
-    r"\b(?:reveal|print|show|repeat|leak)\b[^.!?\n]{0,30}\b(?:system prompt|your "
-    rf"{_ORDERS}|hidden {_ORDERS})\b",
-    r"\b(?:developer|god|dan|jailbreak) mode\b",
-    rf"\b(?:note|message|instructions?) (?:to|for) (?:the |any )?{_AI}s?\b",
-    rf"\bif you are an? {_AI}\b|\b(?:as|you are) an? {_AI}, you\b",
-    rf"^\s*{_AI}\s*:\s*(?:{_SAY}|ignore|forget|you)\b",
+    ((":",), rf"\b(?:new|updated|real|true|actual|hidden|secret|additional|overriding)\s+"
+     rf"{_ORDERS}\s*:"),
+    (("your",), rf"\byour\s+(?:new|real|true|actual|secret)\s+(?:{_ORDERS}|task|goal|role|"
+     r"purpose|job)\b"),
+    (("reveal", "print", "show", "repeat", "leak"),
+     r"\b(?:reveal|print|show|repeat|leak)\b[^.!?\n]{0,30}\b(?:system prompt|your "
+     rf"{_ORDERS}|hidden {_ORDERS})\b"),
+    (("mode",), r"\b(?:developer|god|dan|jailbreak) mode\b"),
+    (("note", "message", "instruction"),
+     rf"\b(?:note|message|instructions?) (?:to|for) (?:the |any )?{_AI}s?\b"),
+    (("you",), rf"\bif you are an? {_AI}\b|\b(?:as|you are) an? {_AI}, you\b"),
+    ((":",), rf"^\s*{_AI}\s*:\s*(?:{_SAY}|ignore|forget|you)\b"),
     # Czech
-    r"\b(?:ignoruj(?:te)?|zapomeň(?:te)?|nevšímej(?:te)? si|neposlouchej(?:te)?|přestaň(?:te)?"
-    r" (?:se řídit|poslouchat|dodržovat))\b[^.!?\n]{0,60}?(?:instrukc|pokyn|pravid|zadání|"
-    r"předchozí|výše|co ti|řečeno)",
-    r"\bod (?:teď|teďka|této chvíle|nynějška)\b[^.!?\n]{0,30}\b(?:jsi|budeš|musíš|odpovídej)"
-    r"|\b(?:nyní|teď) jsi\b",
-    r"\b(?:odpověz|odpovídej|napiš|řekni|vypiš)(?:te)? (?:jen|pouze|jenom|výhradně)\b",
+    (("ignoruj", "zapomeň", "nevšímej", "neposlouchej", "přestaň"),
+     r"\b(?:ignoruj(?:te)?|zapomeň(?:te)?|nevšímej(?:te)? si|neposlouchej(?:te)?|přestaň(?:te)?"
+     r" (?:se řídit|poslouchat|dodržovat))\b[^.!?\n]{0,60}?(?:instrukc|pokyn|pravid|zadání|"
+     r"předchozí|výše|co ti|řečeno)"),
+    (("od ", "nyní", "teď"),
+     r"\bod (?:teď|teďka|této chvíle|nynějška)\b[^.!?\n]{0,30}\b(?:jsi|budeš|musíš|odpovídej)"
+     r"|\b(?:nyní|teď) jsi\b"),
+    (("odpověz", "odpovídej", "napiš", "řekni", "vypiš"),
+     r"\b(?:odpověz|odpovídej|napiš|řekni|vypiš)(?:te)? (?:jen|pouze|jenom|výhradně)\b"),
     # Russian
-    r"(?:игнорируй|проигнорируй|забудь|не обращай внимания|не слушай|не следуй)(?:те)?"
-    r"[^.!?\n]{0,60}?(?:инструкци|указани|правил|предыдущ|выше|сказан|промпт)",
-    r"(?:отныне|теперь|с этого момента)\s+ты\b",
-    r"(?:ответь|отвечай|напиши|скажи|выведи)(?:те)?\s+(?:только|лишь|одно слово)",
+    (("игнорир", "проигнорир", "забудь", "не обращай", "не слушай", "не следуй"),
+     r"(?:игнорируй|проигнорируй|забудь|не обращай внимания|не слушай|не следуй)(?:те)?"
+     r"[^.!?\n]{0,60}?(?:инструкци|указани|правил|предыдущ|выше|сказан|промпт)"),
+    (("отныне", "теперь", "с этого момента"), r"(?:отныне|теперь|с этого момента)\s+ты\b"),
+    (("ответь", "отвечай", "напиши", "скажи", "выведи"),
+     r"(?:ответь|отвечай|напиши|скажи|выведи)(?:те)?\s+(?:только|лишь|одно слово)"),
 ]
-_INJECTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE | re.MULTILINE)
+_COMPILED = [(words, re.compile(pattern, re.IGNORECASE | re.MULTILINE))
+             for words, pattern in _RULES]
+
+
+def _instruction(piece: str) -> bool:
+    """True if a sentence-sized piece (tags and invisible characters already removed) reads
+    like an instruction to a model."""
+    low = piece.lower()
+    return any(any(w in low for w in words) and pattern.search(piece)
+               for words, pattern in _COMPILED)
+
+
 _PIECES = re.compile(r"(?<=[.!?\n])")  # sentence-sized pieces, separators kept
 
 
@@ -115,7 +145,7 @@ def strip_tags(text: str) -> str:
 
 def looks_like_instruction(sentence: str) -> bool:
     """True if ``sentence`` talks to a language model instead of a student."""
-    return bool(_INJECTION.search(_INVISIBLE.sub("", strip_tags(sentence)).strip()))
+    return _instruction(strip_tags(sentence).strip())
 
 
 def scrub(text: str) -> tuple[str, int]:
@@ -124,7 +154,7 @@ def scrub(text: str) -> tuple[str, int]:
     text = strip_tags(text)
     out, count = [], 0
     for piece in _PIECES.split(text):
-        if piece.strip() and _INJECTION.search(piece.strip()):
+        if piece.strip() and _instruction(piece.strip()):
             count += 1
             lead = piece[:len(piece) - len(piece.lstrip())]
             out.append(lead + REMOVED + ("\n" if piece.endswith("\n") else ""))
@@ -141,5 +171,4 @@ def sanitize(text: str) -> str:
 def instruction_like(text: str) -> list[str]:
     """The sentences of ``text`` that look like instructions to a model (for reviewers)."""
     text = strip_tags(text)
-    return [p.strip() for p in _PIECES.split(text) if p.strip()
-            and _INJECTION.search(p.strip())]
+    return [p.strip() for p in _PIECES.split(text) if p.strip() and _instruction(p.strip())]
