@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
-from knowledge.errors import StoreError
+from filelock import FileLock, Timeout
+
+from knowledge.common.errors import StoreError
 
 log = logging.getLogger(__name__)
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -56,18 +57,19 @@ def writer_lock(data_dir: Path) -> Iterator[None]:
     """Hold the single-writer lock of a data folder.
 
     Two processes writing one embedded Chroma folder corrupt it silently, so every writer
-    (build, ingest, image indexing) takes this lock first.
+    (build, ingest, image indexing) takes this lock first. It is an OS lock (filelock): a
+    killed writer never leaves it held.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / "writer.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise StoreError(
-                f"another Erica process is writing to {data_dir}",
-                "wait for it to finish (only one build, ingest or index may run at a time)",
-            ) from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    lock = FileLock(data_dir / "writer.lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise StoreError(
+            f"another Erica process is writing to {data_dir}",
+            "wait for it to finish (only one build, ingest or index may run at a time)",
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()

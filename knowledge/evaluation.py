@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from knowledge.errors import CardError
+from knowledge.common.errors import CardError
 from knowledge.retrieval import Retriever
 
 EVAL_DIR = Path(__file__).resolve().parent / "eval"

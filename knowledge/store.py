@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.errors import StoreError
+from knowledge.common.errors import StoreError
 
 log = logging.getLogger(__name__)
 

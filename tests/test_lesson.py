@@ -1,6 +1,6 @@
 """Card-first lessons: the sections come from the cards and the graph, the model's sentences are
-checked. The model's text is the input here, so a scripted backend stands in for the model (the
-real tiny model runs in tests/test_tutor.py)."""
+checked. The model's text is the input here, so the registered fake backend stands in for the model
+(the real tiny model runs in tests/test_tutor.py)."""
 
 from __future__ import annotations
 
@@ -12,35 +12,26 @@ import pytest
 
 from knowledge.errors import BackendError
 from knowledge.graph import ancestors_within
-from tutor.llm.base import LLMBackend
+from tutor.llm.fake_backend import FakeBackend
 from tutor.sentences import split_sentences
 from tutor.tutor import Tutor
 
 FLAGSHIP = "What is CLIP and how is it used in computer vision?"
 
 
-class ScriptedBackend(LLMBackend):
-    """Streams a fixed reply word by word; records how often it was asked."""
+class FailingBackend(FakeBackend):
+    """The registered fake model, failing the way a dead server or a full queue does."""
 
-    def __init__(self, reply: str, fail: Exception | None = None) -> None:
+    def __init__(self, fail: Exception) -> None:
         super().__init__()
-        self.reply, self.fail, self.calls = reply, fail, 0
+        self.fail = fail
 
-    @property
-    def model_name(self) -> str:
-        return "scripted"
-
-    def _stream(self, messages, max_tokens, stats, should_stop):
-        self.calls += 1
-        if self.fail:
-            raise self.fail
-        for word in re.findall(r"\S+\s*", self.reply):
-            stats.completion_tokens += 1
-            yield word
+    def _stream(self, messages, max_tokens, stats, should_stop, deadline):
+        raise self.fail
 
 
-def _tutor(settings, reply="", fail=None) -> tuple[Tutor, ScriptedBackend]:
-    backend = ScriptedBackend(reply, fail)
+def _tutor(settings, reply="", fail=None) -> tuple[Tutor, FakeBackend]:
+    backend = FailingBackend(fail) if fail else FakeBackend(reply)
     return Tutor(settings, backend=backend), backend
 
 
@@ -49,14 +40,14 @@ def test_card_sections_come_at_once_before_the_model(mini_settings):
                             "CLIP learns a joint embedding space for images and text.")
     pieces = iter(tutor.ask(FLAGSHIP, depth=2))
     first = next(pieces)
-    assert backend.calls == 0  # the model has not been asked yet
+    assert not backend.calls  # the model has not been asked yet
     assert first.startswith("# CLIP\n")
     headings = re.findall(r"^## (.+)$", first, re.MULTILINE)
     assert headings[:4] == ["Why it matters", "Prerequisites", "Explanation", "Worked example"]
     assert "Further reading" in headings and "Next steps" in headings
     assert "400 million image-caption pairs" in first  # the card's own worked example
     rest = "".join(pieces)
-    assert backend.calls == 1 and "## Your question, answered" in rest
+    assert len(backend.calls) == 1 and "## Your question, answered" in rest
     assert "CLIP learns a joint embedding space for images and text." in rest
 
 
@@ -153,8 +144,8 @@ def test_model_failure_leaves_the_card_sections_standing(mini_settings, error):
 
 
 def test_time_limit_cuts_the_answer_not_the_lesson(mini_settings):
-    slow = ScriptedBackend("CLIP learns a joint embedding space. " * 50)
-    lesson = Tutor(runtime_settings(mini_settings, llm_timeout_s=0.0), backend=slow).ask(FLAGSHIP)
+    slow = FakeBackend("CLIP learns a joint embedding space. " * 50)
+    lesson = Tutor(runtime_settings(mini_settings, llm_timeout_s=0.001), backend=slow).ask(FLAGSHIP)
     text = "".join(lesson)
     assert "cut off by the time limit" in text and "## Next steps" in text
 
@@ -166,7 +157,7 @@ def runtime_settings(settings, **changes):
 
 
 def test_warm_up_is_not_reported_as_a_queue(mini_settings):
-    backend = ScriptedBackend("CLIP learns a joint embedding space.")
+    backend = FakeBackend("CLIP learns a joint embedding space.")
     statuses: list[str] = []
     with backend.gate.hold(warmup=True):
         lesson = Tutor(mini_settings, backend=backend).ask(FLAGSHIP, on_status=statuses.append)

@@ -8,9 +8,10 @@ a few sentences from the cards; everything else in a lesson is shown from the ca
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from knowledge.common.injection import REMOVED, sanitize  # noqa: F401 - tutor.prompts API
+from knowledge.common.injection import TAGS as _TAGS
 from knowledge.retrieval import Retrieval, RetrievedConcept
 
 SYSTEM_PROMPT = """You are Erica, a patient tutor for a university Introduction to AI course.
@@ -26,23 +27,6 @@ notes do not cover.
 - No headings, no lists, no code."""
 
 LANGUAGE_NAMES = {"en": "English", "cs": "Czech", "ru": "Russian"}
-
-# Sentences that try to steer the model; removed from course text before it is shown.
-_INJECTION = re.compile(
-    r"[^.!?\n]*\b(ignore|disregard|forget|override)\b[^.!?\n]*\b(instruction|prompt|rule|"
-    r"previous|above|system)s?\b[^.!?\n]*[.!?]?"
-    r"|[^.!?\n]*\b(you are now|act as|new instructions?|system prompt)\b[^.!?\n]*[.!?]?",
-    re.IGNORECASE,
-)
-_TAGS = re.compile(r"</?\s*(course|system|assistant|user|im_start|im_end)[^>]*>|<\|[^|>]*\|>",
-                   re.IGNORECASE)
-REMOVED = "[instruction-like text removed]"
-
-
-def sanitize(text: str) -> str:
-    """Course text made safe to show the model: no delimiters, no instruction-like sentences."""
-    text = _TAGS.sub(" ", text)
-    return _INJECTION.sub(REMOVED, text).strip()
 
 
 def _words(text: str, limit: int) -> str:

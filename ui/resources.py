@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import streamlit as st
 
-from knowledge.errors import EricaError
+from knowledge.common.errors import EricaError
 from tutor.settings import Settings, load_settings
 from tutor.tutor import Tutor
 

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from knowledge.errors import BackendError, InvalidInputError
+from knowledge.common.errors import BackendError, InvalidInputError
+from tutor.settings import Settings
 
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str}
 OnWait = Callable[[int], None]  # called with the number of requests ahead of this one
@@ -110,12 +111,25 @@ class GenerationGate:
 
 
 class LLMBackend(ABC):
-    """A chat model that streams text. Implementations are registered by name."""
+    """A chat model that streams text. Implementations are registered by name and build
+    themselves from the settings (:meth:`from_settings`), so adding one touches no other file.
+    """
 
     name: str = ""
 
     def __init__(self) -> None:
         self.gate = GenerationGate()
+
+    @classmethod
+    @abstractmethod
+    def from_settings(cls, settings: Settings) -> LLMBackend:
+        """The backend as ``settings`` configure it."""
+
+    @classmethod
+    def cache_key(cls, settings: Settings) -> tuple:
+        """What makes two settings need two instances (one model per process otherwise)."""
+        return (cls.name, settings.llm_model, settings.llm_url, settings.llm_context,
+                settings.llm_threads, settings.llm_timeout_s, str(settings.models_dir))
 
     @property
     @abstractmethod
@@ -124,8 +138,10 @@ class LLMBackend(ABC):
 
     @abstractmethod
     def _stream(self, messages: list[Message], max_tokens: int, stats: GenerationStats,
-                should_stop: Callable[[], bool]) -> Iterator[str]:
-        """Yield text pieces; called with the gate held."""
+                should_stop: Callable[[], bool], deadline: float) -> Iterator[str]:
+        """Yield text pieces; called with the gate held. ``deadline`` is the
+        ``time.perf_counter()`` value by which the reply must end (``should_stop`` turns true
+        then); a backend that can block waiting (a server) must not wait past it."""
 
     def warm(self, messages: list[Message]) -> None:  # noqa: B027 - optional hook
         """Prepare for prompts starting with ``messages`` (e.g. cache their KV state)."""
@@ -157,7 +173,7 @@ class LLMBackend(ABC):
             if on_start is not None:
                 on_start()
             try:
-                for piece in self._stream(messages, max_tokens, stats, should_stop):
+                for piece in self._stream(messages, max_tokens, stats, should_stop, deadline):
                     if stats.first_token_s is None:
                         stats.first_token_s = time.perf_counter() - stats.started
                     yield piece
@@ -167,7 +183,7 @@ class LLMBackend(ABC):
                 stats.total_s = time.perf_counter() - stats.started
 
 
-BACKENDS: dict[str, Callable[..., LLMBackend]] = {}
+BACKENDS: dict[str, type[LLMBackend]] = {}
 
 
 def register_backend(name: str):

@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 import streamlit as st  # noqa: E402
 
 from knowledge.graph import ancestors_within, learning_path, neighbourhood, to_dot  # noqa: E402
+from tutor.settings import settings_bounds  # noqa: E402
 from ui import resources  # noqa: E402
 
 st.set_page_config(page_title="Erica - Knowledge graph", page_icon="🕸️", layout="wide")
@@ -54,7 +55,9 @@ with left:
         st.session_state["pending_question"] = f"What is {card.name}?"
         st.switch_page("Chat.py")
 with right:
-    up = st.slider("Prerequisite levels shown", 1, 4, 2)
+    deepest = int(settings_bounds("prerequisite_depth")[1] or 10)
+    up = st.slider("Prerequisite levels shown", 1, deepest,
+                   max(1, resources.settings().prerequisite_depth))
     sub = neighbourhood(course.graph, cid, up=up, down=1)
     colours = {n: "#d0ebff" for n in sub} | {s: "#d3f9d8" for s in course.graph.successors(cid)}
     colours[cid] = "#ffd8a8"
