@@ -4,9 +4,12 @@ The checker is deliberately transparent, so a teacher can see why a sentence was
 
 1. **Meaning**: the best cosine similarity between the sentence and a card sentence (or two
    consecutive card sentences, for a sentence that joins two facts), with the store's own
-   sentence-embedding model.
-2. **Names and numbers**: every number and every name-like token (an acronym, a capitalised
-   term inside the sentence, a code identifier) must occur in the cards or the question.
+   sentence-embedding model, and the share of the sentence's content words found in its three
+   nearest card sentences (or the question).
+2. **Names, numbers and absolutes**: every number and every name-like token (an acronym, a
+   capitalised term inside the sentence, a code identifier) must occur in the cards or the
+   question, and an absolute or comparative word ("always", "only", "faster") in the three
+   nearest card sentences.
 3. **Contradiction**: a card sentence that denies something ("It is not a captioning model",
    "does not write text") while the model's sentence asserts it without a negation, or the
    reverse, about the same thing (similar sentences sharing the negated word).
@@ -33,7 +36,8 @@ from tutor.sentences import split_sentences, words
 
 Verdict = Literal["supported", "unsupported", "contradicted", "meta"]
 
-SUPPORT_THRESHOLD = 0.62  # cosine to the best card sentence (pair); tuned, see the docstring
+SUPPORT_THRESHOLD = 0.55  # cosine to the best card sentence (pair); tuned, see the docstring
+COVERAGE = 0.8  # share of the sentence's content words found in its 3 nearest card sentences
 
 _NEGATION = re.compile(
     r"\b(not|no|never|cannot|can't|isn't|aren't|doesn't|don't|didn't|won't|without|neither|"
@@ -42,6 +46,13 @@ _NEGATION = re.compile(
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\.\d+)?")
 _IDENTIFIER = re.compile(r"`[^`]+`|\b[A-Za-z_]\w*(?:\.\w+)+\(?|\b[a-z]+_[a-z_]+\b|"
                          r"\b[A-Z][a-z]+[A-Z]\w*\b|\b[A-Z]{2,}[A-Za-z0-9-]*\b")
+# Absolute and comparative words: "always", "faster", "only" change a claim; the card must say
+# them too.
+_ABSOLUTE = re.compile(
+    r"\b(always|never|guarantee\w*|exactly|only|all|every|any|most|mostly|usually|typically|"
+    r"faster|slower|better|worse|more|less|fewer|cheaper|larger|smaller|higher|lower|best|"
+    r"worst|easy|easier|harder|impossible|must|cannot|no longer|same|identical|equivalent|"
+    r"independent\w*|directly|whole|entire|than)\b", re.IGNORECASE)
 _META = re.compile(
     r"course notes?|course materials?|the notes (?:do|don't|does)|not (?:covered|in the course)|"
     r"poznámk\w* (?:kurzu|z kurzu)|v kurzu|materiál\w* kurzu|"
@@ -130,6 +141,8 @@ class Evidence:
                     units.append(_Unit(joined, card.id, frozenset()))
                     texts.append(joined)
         self.units = units
+        self.unit_stems = [_content_stems(u.text) for u in units]
+        self.question_stems = _content_stems(question)
         self.vectors = embedder.encode(texts) if texts else np.zeros((0, embedder.dim))
         all_text = " ".join([*(f"{c.name} {' '.join(c.aliases)} {c.summary} {c.explanation} "
                                f"{c.example} {c.code}" for c in self.cards), question,
@@ -152,9 +165,11 @@ def _negated_stems(sentence: str) -> frozenset[str]:
 class GroundingChecker:
     """Checks model sentences against :class:`Evidence`; thread-safe (the embedder locks)."""
 
-    def __init__(self, embedder: Embedder, threshold: float = SUPPORT_THRESHOLD) -> None:
+    def __init__(self, embedder: Embedder, threshold: float = SUPPORT_THRESHOLD,
+                 coverage: float = COVERAGE) -> None:
         self.embedder = embedder
         self.threshold = threshold
+        self.coverage = coverage
 
     def evidence(self, cards: Sequence[Concept], question: str = "") -> Evidence:
         return Evidence(cards, self.embedder, question)
@@ -184,7 +199,24 @@ class GroundingChecker:
         if support < self.threshold:
             return SentenceCheck(sentence, "unsupported", support, unit.text, unit.card_id,
                                  f"no card sentence says this (best match {support:.2f})")
+        nearest = [evidence.units[int(i)].text for i in np.argsort(-sims)[:3]]
+        extra = _absolutes(sentence) - _absolutes(" ".join(nearest))
+        if extra:
+            return SentenceCheck(sentence, "unsupported", support, unit.text, unit.card_id,
+                                 "the cards do not say: " + ", ".join(sorted(extra)))
+        stems = _content_stems(sentence)
+        near = set(evidence.question_stems).union(
+            *(evidence.unit_stems[int(i)] for i in np.argsort(-sims)[:3]))
+        missing = stems - near
+        if stems and 1 - len(missing) / len(stems) < self.coverage:
+            return SentenceCheck(sentence, "unsupported", support, unit.text, unit.card_id,
+                                 "words not in the nearest card sentences: "
+                                 + ", ".join(sorted(missing)))
         return SentenceCheck(sentence, "supported", support, unit.text, unit.card_id)
+
+
+def _absolutes(text: str) -> set[str]:
+    return {m.lower() for m in _ABSOLUTE.findall(text)}
 
 
 def _names(sentence: str) -> list[str]:
