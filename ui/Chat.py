@@ -165,13 +165,13 @@ def main() -> None:
     st.caption("Ask questions about AI/ML concepts from the Introduction to AI course")
     state = resources.loading()
     k, depth, cap = sidebar(state)
-    if not st.session_state.messages:
+    pending = st.session_state.pop("pending_question", None)
+    question = st.chat_input("Ask a question about AI/ML...",  # pinned to the bottom
+                             max_chars=MAX_QUESTION_CHARS) or pending
+    if not st.session_state.messages and not question:
         welcome()
     show_history(state.tutor)
     loading_notice(state)
-    pending = st.session_state.pop("pending_question", None)
-    question = st.chat_input("Ask a question about AI/ML...",
-                             max_chars=MAX_QUESTION_CHARS) or pending
     if question:
         resources.wait_for_course()
         answer(state.tutor, question, k, depth, cap)
