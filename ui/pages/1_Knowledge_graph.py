@@ -35,6 +35,11 @@ if query and not found:
                    "contains it, and no concept is close to it in meaning. Try another word "
                    "(e.g. search, neural network, CLIP).")
     found = [course.cards[m.id] for m in close]
+if not found:
+    st.caption(f"{len(course.cards):,} concepts, {course.graph.number_of_edges():,} "
+               "prerequisite links.")
+    st.stop()
+
 names = {f"{c.name} ({c.unit})": c.id for c in found[:50]}
 choice = st.selectbox("Concept", list(names), index=0)
 cid = names[choice]
