@@ -176,6 +176,7 @@ def main() -> None:
         resources.wait_for_course()
         answer(state.tutor, question, k, depth, cap)
     elif not state.done.is_set():
+        state.start()  # the page is drawn: now load
         time.sleep(1)  # poll: rerun until loading is done (a new question interrupts this)
         st.rerun()
 

@@ -6,6 +6,7 @@ The course, the concept store and the language model load in a background thread
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -43,8 +44,20 @@ class Loading:
         self.started = time.monotonic()
         self.course_ready = threading.Event()
         self.done = threading.Event()
+        self._thread = threading.Thread(target=self.run, daemon=True, name="erica-warm")
+        self._start_lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start loading (once). Pages call this after drawing themselves, so the browser
+        gets the page, its scripts and fonts before the loading takes the CPU."""
+        with self._start_lock:
+            if not self._thread.is_alive() and not self.done.is_set():
+                self.started = time.monotonic()
+                self._thread.start()
 
     def run(self) -> None:
+        with contextlib.suppress(OSError):  # below the threads that serve the pages
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
         try:
             _ = self.tutor.retriever
             self.course_ready.set()
@@ -72,20 +85,22 @@ class Loading:
 @st.cache_resource(show_spinner=False)
 def loading() -> Loading:
     """One Tutor (one model, one store) for every browser session; generation is serialised
-    inside the backend. Loaded in the background so the page renders at once."""
-    state = Loading(Tutor(settings()))
-    threading.Thread(target=state.run, daemon=True, name="erica-warm").start()
-    return state
+    inside the backend. Loaded in the background (:meth:`Loading.start`) so pages render at
+    once."""
+    return Loading(Tutor(settings()))
 
 
 def tutor() -> Tutor:
-    """The shared Tutor (its parts load lazily; see :func:`loading` for their progress)."""
-    return loading().tutor
+    """The shared Tutor, its loading started (see :func:`loading` for its progress)."""
+    state = loading()
+    state.start()
+    return state.tutor
 
 
 def wait_for_course(timeout: float | None = None) -> bool:
     """Block (with a spinner) until the course and the store are loaded; False on timeout."""
     state = loading()
+    state.start()
     if state.course_ready.is_set():
         return True
     with st.spinner(f"{state.stage}..."):
