@@ -61,11 +61,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="ask only the first N contradiction probes (default: all)")
     p.add_argument("--no-code-run", action="store_true",
                    help="do not execute the code blocks the lessons show")
+    p.add_argument("--cold", type=int, default=3,
+                   help="also start N fresh `erica ask` processes and time their first "
+                   "visible output from process start (default 3; 0 to skip)")
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    from knowledge.code_check import run_card_code
-
     tutor = Tutor(settings)
     tutor.warm()
     rows, code_results = [], {}
@@ -90,6 +91,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             "shows_example_or_code": ("Worked example" in sections or "Code" in sections),
         }
         if not args.no_code_run and lesson.cards:
+            from knowledge.code_check import run_card_code
+
             runs = []
             for cid in lesson.cards.code_cards:
                 if cid not in code_results:
@@ -102,9 +105,37 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             row["claim_in_raw"] = states_claim(raw, probe["patterns"])
             row["claim_shown"] = states_claim(shown, probe["patterns"])
         rows.append(row)
-    write_results("lessons", [*rows, *summarise(rows)], model=settings.llm_model,
-                  backend=settings.llm_backend, max_tokens=settings.max_tokens)
+    summary = summarise(rows)
+    cold = [cold_first_output(EXTRA_QUESTIONS[0]) for _ in range(args.cold)]
+    if cold:
+        summary.append({"question": "COLD erica ask", "kind": f"{len(cold)} processes",
+                        "first_content_s": median(cold), "total_s": max(cold)})
+    write_results("lessons", [*rows, *summary], model=settings.llm_model,
+                  backend=settings.llm_backend, max_tokens=settings.max_tokens,
+                  cold_first_output_s=cold)
     return 0
+
+
+def cold_first_output(question: str, timeout_s: float = 120.0) -> float:
+    """Seconds from starting a fresh ``erica ask`` process to its first line on stdout (the
+    card sections); the process is stopped there, before the model is needed."""
+    import subprocess
+    import sys
+    import time
+
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "tutor.cli", "ask", question],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        elapsed = time.perf_counter() - started
+        if not line:
+            raise RuntimeError("`erica ask` printed nothing")
+        return elapsed
+    finally:
+        proc.kill()
+        proc.wait(timeout=timeout_s)
 
 
 def summarise(rows: list[dict]) -> list[dict]:
