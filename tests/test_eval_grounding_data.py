@@ -94,3 +94,43 @@ def test_no_supported_sentence_states_a_probed_false_claim():
             text = sentence["text"]
             hits = [p["false_claim"] for p in probes if states_claim(p["patterns"], text)]
             assert not hits, (text, hits)
+
+
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+CZECH_LETTERS = re.compile(r"[áčďéěíňóřšťúůýž]", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("code, script", [("cs", CZECH_LETTERS), ("ru", CYRILLIC)])
+def test_translations_keep_items_labels_and_numbers(code: str, script: re.Pattern):
+    """The Czech/Russian files are translations with identical labels: same items in the same order,
+    same cards/split/label/note per sentence, every sentence translated (short Czech sentences
+    such as "Bagging zavedl Breiman v roce 1996." have no diacritics, hence the share), and the
+    same numbers (a translation that changed, dropped or added a number could change the label)."""
+    english = _load("grounding_sentences.yaml")
+    translated = _load(f"grounding_sentences_{code}.yaml")
+    assert len(translated) == len(english)
+    in_script = total = 0
+    for en, tr in zip(english, translated, strict=True):
+        assert (tr["cards"], tr["split"]) == (en["cards"], en["split"]), tr["question"]
+        assert len(tr["sentences"]) == len(en["sentences"]), tr["question"]
+        pairs = [(en["question"], tr["question"])]
+        for en_s, tr_s in zip(en["sentences"], tr["sentences"], strict=True):
+            assert (tr_s["label"], tr_s["note"]) == (en_s["label"], en_s["note"]), tr_s["text"]
+            pairs.append((en_s["text"], tr_s["text"]))
+        for en_text, tr_text in pairs:
+            assert tr_text.strip() and tr_text != en_text, tr_text
+            assert Counter(NUMBER.findall(tr_text)) == Counter(NUMBER.findall(en_text)), (
+                en_text, tr_text)
+            in_script += bool(script.search(tr_text))
+            total += 1
+    assert in_script / total >= 0.95
+
+
+def test_retrieval_eval_set_ignores_the_grounding_files():
+    from knowledge.evaluation import load_eval_set
+
+    grounding = {item["question"] for code in ("", "_cs", "_ru")
+                 for item in _load(f"grounding_sentences{code}.yaml")}
+    questions = load_eval_set(EVAL)
+    assert questions and not grounding & {q.question for q in questions}
