@@ -1,0 +1,47 @@
+"""Every code block of the shipped course runs offline, and the values it states are right.
+
+Lessons show a card's ``code`` verbatim, so each snippet is executed in its own fresh process
+(see ``knowledge.code_check``) and every ``print(...)  # -> value`` is checked. The snippets
+of the selected cards run once, two at a time, before the first test of this module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.cards import Concept, load_cards
+from knowledge.code_check import CodeRun, run_cards_code
+from tutor.settings import SHIPPED_COURSE
+
+CODE_CARDS = {c.id: c for c in load_cards([SHIPPED_COURSE]) if c.code.strip()}
+TIMEOUT_S = 60.0  # per snippet; the slowest takes a few seconds on a loaded 2-core machine
+WORKERS = 2
+
+
+@pytest.fixture(scope="module")
+def card_runs(request: pytest.FixtureRequest) -> dict[str, CodeRun]:
+    """Run the code of the cards whose tests were selected (all of them by default)."""
+    wanted = {
+        item.callspec.params["card_id"]
+        for item in request.session.items
+        if getattr(item, "originalname", "") == "test_card_code_runs_and_states_right_values"
+    }
+    return run_cards_code([CODE_CARDS[i] for i in sorted(wanted)], TIMEOUT_S, WORKERS)
+
+
+def test_the_course_has_code_to_check() -> None:
+    assert len(CODE_CARDS) >= 170
+
+
+@pytest.mark.parametrize("card_id", sorted(CODE_CARDS))
+def test_card_code_runs_and_states_right_values(
+    card_id: str, card_runs: dict[str, CodeRun]
+) -> None:
+    card: Concept = CODE_CARDS[card_id]
+    where = f"{card_id} ({Path(card.source_file).name}:{card.line})"
+    run = card_runs[card_id]
+    assert run.checks, f"{where}: states no printed value; end a print line with '# -> value'"
+    detail = "\n".join(run.failures()) + "\n--- stderr ---\n" + run.stderr[-1500:]
+    assert run.ok, f"{where}:\n{detail}"
