@@ -52,7 +52,14 @@ log = logging.getLogger(__name__)
 
 RUNNER = Path(__file__).with_name("code_runner.py")
 DEFAULT_TIMEOUT_S = 30.0
-DEFAULT_PRELOAD = ("numpy", "scipy.stats", "torch", "torch.nn", "sklearn.base")
+# What course code imports most (torch._dynamo comes with any torch optimizer): imported once
+# per worker instead of once per snippet. Measured on the shipped course: 24 s of CPU for all
+# snippets with this list, 30 s with numpy, scipy.stats, torch and sklearn.base only.
+DEFAULT_PRELOAD = (
+    "numpy", "scipy.stats", "torch", "torch.nn", "torch._dynamo", "sklearn.base",
+    "sklearn.datasets", "sklearn.ensemble", "sklearn.linear_model", "sklearn.model_selection",
+    "sklearn.neighbors", "sklearn.tree",
+)
 MARKERS = {"->": False, "≈": True}  # marker -> approximate
 _TOKEN = re.compile(
     r"(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|(?P<word>[^\W\d]\w*)"
