@@ -124,7 +124,10 @@ def _run_forked(job: dict[str, object]) -> dict[str, object]:
             sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), line_buffering=True)
             workdir = tempfile.mkdtemp(prefix="card-code-")
             os.chdir(workdir)
-            os.environ["TMPDIR"] = workdir
+            for key in ("HOME", "TMPDIR"):
+                os.environ[key] = workdir
+            os.environ["TORCH_HOME"] = os.path.join(workdir, "torch")
+            tempfile.tempdir = workdir
             _prepare_process()
             _reseed()
             status = _execute(str(job["snippet"]), str(job["result"]))

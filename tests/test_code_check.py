@@ -138,7 +138,8 @@ def test_run_card_code_has_a_time_limit() -> None:
 def test_run_card_code_is_offline_and_isolated() -> None:
     code = (
         "import os, socket, sys\n"
-        "print(os.environ['HF_HUB_OFFLINE'], os.listdir('.'))  # -> 1 []\n"
+        "print(os.environ['HF_HUB_OFFLINE'], os.listdir('.'), os.environ['HOME'] == os.getcwd())"
+        "  # -> 1 [] True\n"
         "print('knowledge' in sys.modules)  # -> False\n"
         "socket.create_connection(('example.org', 80), timeout=1)\n"
     )
@@ -150,7 +151,8 @@ def test_run_card_code_is_offline_and_isolated() -> None:
 def test_pool_runs_each_snippet_in_a_fresh_process() -> None:
     writer = card("import json\njson.SENTINEL = 1\nx = 41\nprint(x + 1)  # -> 42\n", "writer")
     reader = card(
-        "import json\nprint(hasattr(json, 'SENTINEL'), 'x' in globals())  # -> False False\n",
+        "import json, os\nprint(hasattr(json, 'SENTINEL'), 'x' in globals(), os.listdir('.'),"
+        " os.environ['HOME'] == os.getcwd())  # -> False False [] True\n",
         "reader",
     )
     slow = card("import time\ntime.sleep(30)\n", "slow")
