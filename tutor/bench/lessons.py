@@ -61,12 +61,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="ask only the first N contradiction probes (default: all)")
     p.add_argument("--no-code-run", action="store_true",
                    help="do not execute the code blocks the lessons show")
+    p.add_argument("--score-saved", type=Path, default=None, metavar="JSONL",
+                   help="instead of asking, score lessons saved as JSON lines ({question, "
+                   "text}) by an earlier version whose model wrote whole sections: its "
+                   "sentences are checked, its code blocks run, probes looked for")
     p.add_argument("--cold", type=int, default=3,
                    help="also start N fresh `erica ask` processes and time their first "
                    "visible output from process start (default 3; 0 to skip)")
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    if args.score_saved is not None:
+        return score_saved(settings, args.score_saved)
     tutor = Tutor(settings)
     tutor.warm()
     rows, code_results = [], {}
@@ -166,3 +172,84 @@ def summarise(rows: list[dict]) -> list[dict]:
         "probes": len(probes),
     })
     return out
+
+
+# Sections the earlier version's model wrote (the rest came from the cards and the graph).
+MODEL_SECTIONS = ("Explanation", "Example", "Applications", "Summary")
+_CODE_BLOCK = re.compile(r"```(?:python)?\n(.*?)```", re.DOTALL)
+
+
+def score_saved(settings: Settings, path: Path) -> int:
+    """Score lessons of an earlier version: its model-written sections are split into
+    sentences and checked against the cards of the lesson's main match, its code run."""
+    import json
+
+    from knowledge.cards import Concept, load_cards
+    from knowledge.code_check import run_card_code
+    from knowledge.embeddings import load_embedder
+    from tutor.grounding import GroundingChecker
+    from tutor.sentences import split_sentences
+
+    cards = {c.id: c for c in load_cards(settings.course_dirs)}
+    checker = GroundingChecker(load_embedder(settings.embedding_model, settings.models_dir))
+    probes = {p["question"]: p for p in load_probes()}
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        saved = json.loads(line)
+        if not saved.get("covered", True):
+            continue
+        sections = dict(re.findall(r"^## (.+?)\n(.*?)(?=^## |\Z)", saved["text"],
+                                   re.MULTILINE | re.DOTALL))
+        written = "\n\n".join(sections.get(h, "") for h in MODEL_SECTIONS)
+        code = _CODE_BLOCK.findall(written)
+        prose = _CODE_BLOCK.sub(" ", written)
+        main = [cards[i] for i in saved["matched"][:2] if i in cards]
+        evidence = checker.evidence(main, saved["question"])
+        checks = [checker.check(s, evidence) for s in split_sentences(prose)
+                  if len(s.split()) > 3]
+        main_card = main[0] if main else None
+        row = {"question": saved["question"][:44],
+               "kind": "probe" if saved["question"] in probes else "lesson",
+               "sentences": len(checks),
+               "supported": sum(c.verdict == "supported" for c in checks),
+               "main_has_example_or_code": bool(main_card and (main_card.example
+                                                              or main_card.code)),
+               "shows_card_example_or_code": bool(main_card and (
+                   (main_card.example and main_card.example[:60] in saved["text"])
+                   or (main_card.code and main_card.code.strip()[:60] in saved["text"]))),
+               "code_blocks": len(code),
+               "code_ran": sum(_runs(block, run_card_code, Concept) for block in code),
+               "total_s": saved["timings"]["total_s"],
+               "tokens": saved["timings"]["completion_tokens"]}
+        probe = probes.get(saved["question"])
+        if probe:
+            row["claim_in_raw"] = row["claim_shown"] = states_claim(
+                split_sentences(prose), probe["patterns"])
+        rows.append(row)
+    lessons = [r for r in rows if r["kind"] == "lesson"]
+    sentences = sum(r["sentences"] for r in rows)
+    with_card = [r for r in rows if r["main_has_example_or_code"]]
+    blocks = sum(r["code_blocks"] for r in rows)
+    summary = {
+        "question": "RATES", "kind": f"{len(lessons)} lessons, {len(rows) - len(lessons)} "
+        "probes",
+        "supported_as_shown": sum(r["supported"] for r in rows) / sentences
+        if sentences else float("nan"),
+        "card_example_or_code_shown": sum(r["shows_card_example_or_code"] for r in with_card)
+        / len(with_card) if with_card else float("nan"),
+        "code_blocks_run": sum(r["code_ran"] for r in rows) / blocks if blocks else float("nan"),
+        "probes_stating_claim_shown": sum(r.get("claim_shown", False) for r in rows),
+        "probes": len(rows) - len(lessons),
+        "median_total_s": median([r["total_s"] for r in rows]),
+        "median_tokens": median([r["tokens"] for r in rows]),
+    }
+    write_results("lessons-saved", [*rows, summary], source=str(path),
+                  note="the saved lessons' model-written sections, checked by today's checker")
+    return 0
+
+
+def _runs(block: str, run_card_code, concept_type) -> bool:
+    """Does model-written code run to the end offline (no stated values to check)?"""
+    run = run_card_code(concept_type(id="model-written", name="model-written code",
+                                     unit="bench", summary="code a model wrote", code=block))
+    return run.returncode == 0 and not run.timed_out
