@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from knowledge.common.injection import REMOVED, sanitize  # noqa: F401 - tutor.prompts API
-from knowledge.common.injection import TAGS as _TAGS
+from knowledge.common.injection import (  # noqa: F401 - REMOVED is tutor.prompts API
+    REMOVED,
+    sanitize,
+    strip_tags,
+)
 from knowledge.retrieval import Retrieval, RetrievedConcept
 
 SYSTEM_PROMPT = """You are Erica, a patient tutor for a university Introduction to AI course.
@@ -55,13 +58,13 @@ def build_messages(retrieval: Retrieval, main: Sequence[RetrievedConcept],
                    history: Sequence[tuple[str, str]] = (), budget_words: int = 450,
                    language: str = "en") -> list[dict[str, str]]:
     """System prompt (fixed, so its KV cache is reused), then one user turn with the data."""
-    question = _TAGS.sub(" ", retrieval.question).strip()  # the student's own words: no tags
+    question = strip_tags(retrieval.question).strip()  # the student's own words: no tags
     main_ids = {c.id for c in main}
     others = [c for c in [*retrieval.matched, *retrieval.prerequisites] if c.id not in main_ids]
     previous = ""
     if history and retrieval.used_history:
         last_q, _ = history[-1]
-        previous = f"Previous question: {_words(_TAGS.sub(' ', last_q), 40)}\n"
+        previous = f"Previous question: {_words(strip_tags(last_q), 40)}\n"
     answer_in = ""
     if language != "en" and language in LANGUAGE_NAMES:
         answer_in = f"\nAnswer in {LANGUAGE_NAMES[language]}."

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from tutor.commands.options import add_retrieval_options
 from tutor.settings import Settings
 from tutor.tutor import Tutor
 
@@ -18,10 +19,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        "further reading, next steps), then the local language model's answer "
                        "to the exact question, each of its sentences checked against the cards.")
     p.add_argument("question", help="the question, in quotes")
-    p.add_argument("--k", type=int, default=None, help="semantic search results (default 5)")
-    p.add_argument("--depth", type=int, default=None, help="prerequisite depth (default 2)")
-    p.add_argument("--max", type=int, default=None, dest="max_concepts",
-                   help="max concepts (default 10)")
+    add_retrieval_options(p)
     p.add_argument("--json", action="store_true",
                    help="print one JSON object: the lesson, the model's answer, every checked "
                    "sentence with its verdict and support score, concepts and timings")
