@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from knowledge.cards import ID_PATTERN, LEVELS, Concept
+from knowledge.cards import ID_PATTERN, KINDS, LEVELS, Concept
 
 EXPLANATION_WORDS = (60, 200)
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
@@ -67,6 +67,10 @@ def validate(cards: Sequence[Concept]) -> list[Problem]:
         if card.level not in LEVELS:
             problems.append(
                 Problem(where, f"{card.id}: level {card.level!r} not one of {LEVELS}", card.id)
+            )
+        if card.kind not in KINDS:
+            problems.append(
+                Problem(where, f"{card.id}: kind {card.kind!r} not one of {KINDS}", card.id)
             )
         seen_here: set[str] = set()
         for label in (card.name, *card.aliases):
