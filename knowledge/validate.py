@@ -142,3 +142,97 @@ def lint(cards: Sequence[Concept], roots_allowed: int = 40) -> list[Problem]:
         if len(ids) > 1:
             problems.append(Problem("course", "identical summaries: " + ", ".join(ids)))
     return problems
+
+
+# Ancestors a card may have before its learning path is suspiciously long, per level; chosen from
+# the reviewed course (about its 95th percentile per level, see knowledge/eval/graph_review.md).
+MAX_ANCESTORS = {"intro": 30, "intermediate": 50, "advanced": 70}
+_MIN_LABEL_CHARS = 4
+
+
+_MAX_LABEL_WORDS = 6
+_FILLER = frozenset("a an and as at by for from in into of on or the to vs with".split())
+
+
+def _label_index(cards: Sequence[Concept]) -> tuple[dict[str, str], dict[str, str]]:
+    """Labels specific enough to count as a mention of a card: (phrases, acronyms).
+
+    Phrases are normalised names or aliases of two to six words with at least two content words
+    ("value iteration", not "part of" or "H(X, Y)"); acronyms are all-caps labels of three or
+    more characters ("CNN", "MDP"), matched case-sensitively. A name's parenthesised part counts
+    on its own.
+    """
+    phrases: dict[str, str] = {}
+    acronyms: dict[str, str] = {}
+    for card in cards:
+        labels = {card.name, *card.aliases}
+        labels |= {part.strip() for label in list(labels) for part in re.split(r"[()]", label)}
+        for label in labels:
+            if re.fullmatch(r"[A-Z][A-Z0-9]{2,}", label):
+                acronyms.setdefault(label, card.id)
+                continue
+            words = _name_key(label).split()
+            content = [w for w in words if w not in _FILLER and len(w) >= 3]
+            if len(content) >= 2 and len(words) <= _MAX_LABEL_WORDS:
+                phrases.setdefault(" ".join(words), card.id)
+    return phrases, acronyms
+
+
+def _mentions(text: str, index: tuple[dict[str, str], dict[str, str]]) -> set[str]:
+    """Ids of the cards whose label occurs in ``text`` as whole words."""
+    phrases, acronyms = index
+    found = {acronyms[t] for t in re.findall(r"[A-Za-z0-9]+", text) if t in acronyms}
+    words = _name_key(text).split()
+    for start in range(len(words)):
+        for end in range(start + 2, min(len(words), start + _MAX_LABEL_WORDS) + 1):
+            cid = phrases.get(" ".join(words[start:end]))
+            if cid:
+                found.add(cid)
+    return found
+
+
+def graph_warnings(cards: Sequence[Concept],
+                   max_ancestors: dict[str, int] | None = None) -> list[Problem]:
+    """Shapes that usually mean a wrong prerequisite edge; warnings, the course still builds.
+
+    - a card whose only prerequisite is an overview, history or example card;
+    - a card with more ancestors than ``max_ancestors`` allows for its level;
+    - an ``intro`` card with an ``advanced`` prerequisite;
+    - a card whose explanation names another concept (by a specific name or alias) that is not
+      among its ancestors, descendants or related cards (a missing prerequisite or link).
+    Assumes ``validate`` found no cycle.
+    """
+    limits = MAX_ANCESTORS if max_ancestors is None else max_ancestors
+    by_id = {c.id: c for c in cards}
+    graph = nx.DiGraph()
+    graph.add_nodes_from(by_id)
+    graph.add_edges_from((p, c.id) for c in cards for p in c.prerequisites if p in by_id)
+    index = _label_index(cards)
+    problems: list[Problem] = []
+    for card in cards:
+        where = _where(card)
+        prereqs = [by_id[p] for p in card.prerequisites if p in by_id]
+        if len(prereqs) == 1 and prereqs[0].kind != "concept":
+            problems.append(Problem(
+                where, f"{card.id}: only prerequisite {prereqs[0].id!r} is a {prereqs[0].kind} "
+                "card; list what the card really needs and make it related", card.id))
+        ancestors = nx.ancestors(graph, card.id)
+        limit = limits.get(card.level)
+        if limit is not None and len(ancestors) > limit:
+            problems.append(Problem(
+                where, f"{card.id}: {len(ancestors)} ancestors, more than {limit} for a "
+                f"{card.level} card; look for history, overview or loose edges above it", card.id))
+        if card.level == "intro":
+            for pre in prereqs:
+                if pre.level == "advanced":
+                    problems.append(Problem(
+                        where, f"{card.id}: intro card with advanced prerequisite {pre.id!r}",
+                        card.id))
+        # what builds on the card may be named in passing (a pointer forward, not a gap)
+        known = ancestors | nx.descendants(graph, card.id) | set(card.related) | {card.id}
+        named = sorted(_mentions(card.explanation, index) - known)
+        if named:
+            problems.append(Problem(
+                where, f"{card.id}: explanation names {', '.join(named)}, neither prerequisite "
+                "nor related", card.id))
+    return problems
