@@ -151,6 +151,7 @@ _MIN_LABEL_CHARS = 4
 
 
 _MAX_LABEL_WORDS = 6
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9]{2,}")
 _FILLER = frozenset("a an and as at by for from in into of on or the to vs with".split())
 
 
@@ -159,16 +160,20 @@ def _label_index(cards: Sequence[Concept]) -> tuple[dict[str, str], dict[str, st
 
     Phrases are normalised names or aliases of two to six words with at least two content words
     ("value iteration", not "part of" or "H(X, Y)"); acronyms are all-caps labels of three or
-    more characters ("CNN", "MDP"), matched case-sensitively. A name's parenthesised part counts
-    on its own.
+    more characters ("CNN", "MDP"), matched case-sensitively. A parenthesised part is a qualifier
+    ("Model (logic)") and is left out, unless it expands an acronym ("CLIP (Contrastive ...)").
     """
     phrases: dict[str, str] = {}
     acronyms: dict[str, str] = {}
     for card in cards:
-        labels = {card.name, *card.aliases}
-        labels |= {part.strip() for label in list(labels) for part in re.split(r"[()]", label)}
+        labels: set[str] = set()
+        for label in (card.name, *card.aliases):
+            outside = re.sub(r"\([^)]*\)", " ", label).strip()
+            labels.add(outside)
+            if _ACRONYM.fullmatch(outside):  # "CLIP (Contrastive ...)": the inside expands it
+                labels |= {inside.strip() for inside in re.findall(r"\(([^)]*)\)", label)}
         for label in labels:
-            if re.fullmatch(r"[A-Z][A-Z0-9]{2,}", label):
+            if _ACRONYM.fullmatch(label):
                 acronyms.setdefault(label, card.id)
                 continue
             words = _name_key(label).split()
