@@ -22,6 +22,7 @@ class Problem:
     where: str
     message: str
     card_id: str = ""
+    rule: str = ""  # for warnings: which of WARNING_RULES found it
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
@@ -144,6 +145,8 @@ def lint(cards: Sequence[Concept], roots_allowed: int = 40) -> list[Problem]:
     return problems
 
 
+WARNING_RULES = ("non-concept-only", "too-many-ancestors", "intro-needs-advanced",
+                 "unlinked-mention")
 # Ancestors a card may have before its learning path is suspiciously long, per level; chosen from
 # the reviewed course (about its 95th percentile per level, see knowledge/eval/graph_review.md).
 MAX_ANCESTORS = {"intro": 30, "intermediate": 50, "advanced": 70}
@@ -152,7 +155,8 @@ _MIN_LABEL_CHARS = 4
 
 _MAX_LABEL_WORDS = 6
 _ACRONYM = re.compile(r"[A-Z][A-Z0-9]{2,}")
-_FILLER = frozenset("a an and as at by for from in into of on or the to vs with".split())
+_FILLER = frozenset({"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on",
+                     "or", "the", "to", "vs", "with"})
 
 
 def _label_index(cards: Sequence[Concept]) -> tuple[dict[str, str], dict[str, str]]:
@@ -200,44 +204,51 @@ def graph_warnings(cards: Sequence[Concept],
                    max_ancestors: dict[str, int] | None = None) -> list[Problem]:
     """Shapes that usually mean a wrong prerequisite edge; warnings, the course still builds.
 
-    - a card whose only prerequisite is an overview, history or example card;
-    - a card with more ancestors than ``max_ancestors`` allows for its level;
-    - an ``intro`` card with an ``advanced`` prerequisite;
-    - a card whose explanation names another concept (by a specific name or alias) that is not
-      among its ancestors, descendants or related cards (a missing prerequisite or link).
-    Assumes ``validate`` found no cycle.
+    One ``Problem`` per finding, its ``rule`` one of ``WARNING_RULES``:
+
+    - ``non-concept-only``: the card's only prerequisite is an overview, history or example card;
+    - ``too-many-ancestors``: more ancestors than ``max_ancestors`` allows for the card's level;
+    - ``intro-needs-advanced``: an ``intro`` card with an ``advanced`` prerequisite;
+    - ``unlinked-mention``: the card's summary or explanation names another concept (by a specific
+      name or alias) that is not among its ancestors or descendants and not related either way.
+    Cycles must have been ruled out by ``validate`` first.
     """
     limits = MAX_ANCESTORS if max_ancestors is None else max_ancestors
     by_id = {c.id: c for c in cards}
     graph = nx.DiGraph()
     graph.add_nodes_from(by_id)
     graph.add_edges_from((p, c.id) for c in cards for p in c.prerequisites if p in by_id)
+    related: dict[str, set[str]] = defaultdict(set)
+    for card in cards:
+        for other in card.related:
+            related[card.id].add(other)
+            related[other].add(card.id)
     index = _label_index(cards)
     problems: list[Problem] = []
     for card in cards:
         where = _where(card)
+
+        def warn(rule: str, message: str, card: Concept = card, where: str = where) -> None:
+            problems.append(Problem(where, f"{card.id}: {message}", card.id, rule))
+
         prereqs = [by_id[p] for p in card.prerequisites if p in by_id]
         if len(prereqs) == 1 and prereqs[0].kind != "concept":
-            problems.append(Problem(
-                where, f"{card.id}: only prerequisite {prereqs[0].id!r} is a {prereqs[0].kind} "
-                "card; list what the card really needs and make it related", card.id))
+            warn("non-concept-only", f"only prerequisite {prereqs[0].id!r} is a "
+                 f"{prereqs[0].kind} card; list what the card really needs, that one as related")
         ancestors = nx.ancestors(graph, card.id)
         limit = limits.get(card.level)
         if limit is not None and len(ancestors) > limit:
-            problems.append(Problem(
-                where, f"{card.id}: {len(ancestors)} ancestors, more than {limit} for a "
-                f"{card.level} card; look for history, overview or loose edges above it", card.id))
+            warn("too-many-ancestors", f"{len(ancestors)} ancestors, more than {limit} for an "
+                 f"{card.level} card; look for history, overview or loose edges above it")
         if card.level == "intro":
             for pre in prereqs:
                 if pre.level == "advanced":
-                    problems.append(Problem(
-                        where, f"{card.id}: intro card with advanced prerequisite {pre.id!r}",
-                        card.id))
+                    warn("intro-needs-advanced",
+                         f"intro card with advanced prerequisite {pre.id!r}")
         # what builds on the card may be named in passing (a pointer forward, not a gap)
-        known = ancestors | nx.descendants(graph, card.id) | set(card.related) | {card.id}
-        named = sorted(_mentions(card.explanation, index) - known)
+        known = ancestors | nx.descendants(graph, card.id) | related[card.id] | {card.id}
+        named = sorted(_mentions(f"{card.summary} {card.explanation}", index) - known)
         if named:
-            problems.append(Problem(
-                where, f"{card.id}: explanation names {', '.join(named)}, neither prerequisite "
-                "nor related", card.id))
+            warn("unlinked-mention", f"names {', '.join(named)}, neither prerequisite nor "
+                 "related; link what it needs as prerequisite, the rest as related")
     return problems
