@@ -76,7 +76,7 @@ def test_warns_when_the_only_prerequisite_is_an_overview_history_or_example_card
              card("ida-star", "eight-puzzle", "a-star-search")]
     found = warnings_of(cards, "non-concept-only")
     assert set(found) == {"iterative-deepening"}  # with a real prerequisite beside it, fine
-    assert "'eight-puzzle' is a example card" in found["iterative-deepening"]
+    assert "'eight-puzzle' is an example card" in found["iterative-deepening"]
 
 
 def test_warns_on_more_ancestors_than_the_level_allows():
