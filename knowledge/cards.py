@@ -16,6 +16,7 @@ A course is a folder of YAML files, one per unit::
         related: [depth-first-search]
         sources: ["Russell & Norvig, AIMA 4th ed., sec. 3.4.1"]
         level: intro                 # intro | intermediate | advanced
+        kind: overview               # optional: concept (default) | overview | history | example
 
 Cards are the source of truth; the store is rebuilt from them.
 """
@@ -33,10 +34,14 @@ import yaml
 from knowledge.common.errors import CardError
 
 LEVELS = ("intro", "intermediate", "advanced")
+# What a card is, for the graph rules: a survey of its parts, a historical system or event, or a
+# worked-example/toy domain is related to the cards it touches, rarely their prerequisite.
+KINDS = ("concept", "overview", "history", "example")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_CARD_FILE_BYTES = 5_000_000
 _LIST_FIELDS = ("aliases", "prerequisites", "related", "sources")
-_TEXT_FIELDS = ("name", "summary", "explanation", "example", "code", "unit", "level", "origin")
+_TEXT_FIELDS = ("name", "summary", "explanation", "example", "code", "unit", "level", "kind",
+                "origin")
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class Concept:
     related: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     level: str = "intro"
+    kind: str = "concept"
     origin: str = "course"
     source_file: str = field(default="", compare=False)
     line: int = field(default=0, compare=False)
@@ -176,7 +182,8 @@ def dump_cards(unit: str, cards: Iterable[Concept], title: str = "") -> str:
     if title:
         doc["title"] = title
     doc["cards"] = [
-        {k: v for k, v in c.to_dict().items() if v not in ("", [], ()) and k != "unit"}
+        {k: v for k, v in c.to_dict().items()
+         if v not in ("", [], ()) and k != "unit" and (k, v) != ("kind", "concept")}
         | ({"unit": c.unit} if c.unit != unit else {})
         for c in cards
     ]

@@ -126,6 +126,53 @@ def graph_stats(graph: nx.DiGraph) -> GraphStats:
     )
 
 
+@dataclass(frozen=True)
+class ConceptDepth:
+    """How much a concept rests on: all its ancestors, and its longest chain up to a root."""
+
+    id: str
+    name: str
+    ancestors: int
+    depth: int
+    chain: tuple[str, ...]
+
+
+def longest_chain_to(graph: nx.DiGraph, node: str) -> tuple[str, ...]:
+    """The longest prerequisite chain ending at ``node`` (root first, ``node`` last)."""
+    sub = graph.subgraph(nx.ancestors(graph, node) | {node})
+    best: dict[str, tuple[str, ...]] = {}
+    for current in nx.topological_sort(sub):
+        preds = [best[p] for p in sub.predecessors(current)]
+        best[current] = (*max(preds, key=len), current) if preds else (current,)
+    return best[node]
+
+
+def concept_depths(graph: nx.DiGraph, ids: Iterable[str]) -> list[ConceptDepth]:
+    """Ancestor count and longest-path depth (edges to a root) of each known id."""
+    rows = []
+    for cid in ids:
+        if cid not in graph:
+            continue
+        chain = longest_chain_to(graph, cid)
+        rows.append(ConceptDepth(cid, graph.nodes[cid].get("name", cid),
+                                 len(nx.ancestors(graph, cid)), len(chain) - 1, chain))
+    return rows
+
+
+def ancestor_counts(graph: nx.DiGraph) -> dict[str, int]:
+    """Number of ancestors of every concept (what a full learning path would include)."""
+    counts: dict[str, int] = {}
+    ancestors: dict[str, set[str]] = {}
+    for node in nx.topological_sort(graph):
+        above: set[str] = set()
+        for pre in graph.predecessors(node):
+            above |= ancestors[pre]
+            above.add(pre)
+        ancestors[node] = above
+        counts[node] = len(above)
+    return counts
+
+
 def neighbourhood(graph: nx.DiGraph, center: str, up: int = 2, down: int = 1) -> nx.DiGraph:
     """The subgraph around ``center``: ancestors up to ``up`` edges, successors up to ``down``."""
     nodes = set(_within(graph, center, up, upward=True))

@@ -37,6 +37,24 @@ def test_validate_reports_and_exits_nonzero(tmp_path: Path, use_env, capsys):
     assert "broken.yaml:" in capsys.readouterr().err
 
 
+def test_validate_counts_graph_warnings_and_lists_them_on_request(tmp_path: Path, use_env,
+                                                                    capsys):
+    course = tmp_path / "course"
+    shutil.copytree(MINI_COURSE, course)
+    use_env(erica_env(tmp_path / "data", course))
+    assert main(["kb", "validate"]) == 0
+    assert "0 graph warning(s)" in capsys.readouterr().out
+    (course / "extra.yaml").write_text(
+        "unit: x\ncards:\n  - {id: image-search, name: Image search, summary: s., "
+        "prerequisites: [clip], level: intro}\n")
+    assert main(["kb", "validate"]) == 0  # warnings never fail validation
+    out = capsys.readouterr().out
+    assert "1 graph warning(s): 0 non-concept-only, 0 too-many-ancestors, " \
+           "1 intro-needs-advanced, 0 unlinked-mention (list them with --warnings)" in out
+    assert main(["kb", "validate", "--warnings"]) == 0
+    assert "warning [intro-needs-advanced] " in capsys.readouterr().out
+
+
 def test_build_stats_retrieve(tmp_path: Path, use_env, capsys):
     use_env(erica_env(tmp_path / "data"))
     assert main(["kb", "build"]) == 0

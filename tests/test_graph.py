@@ -1,7 +1,9 @@
 from knowledge.cards import load_cards
 from knowledge.graph import (
+    ancestor_counts,
     ancestors_within,
     build_graph,
+    concept_depths,
     graph_stats,
     learning_path,
     neighbourhood,
@@ -43,3 +45,13 @@ def test_neighbourhood_and_dot():
                         "zero-shot-classification"}
     dot = to_dot(sub, {"clip": "#ff0000"})
     assert '"contrastive-learning" -> "clip";' in dot and 'fillcolor="#ff0000"' in dot
+
+
+def test_concept_depths_count_all_ancestors_and_follow_the_longest_chain():
+    (clip,) = concept_depths(GRAPH, ["clip", "no-such-card"])
+    assert clip.ancestors == 8
+    assert clip.chain == ("vector", "softmax-function", "cross-entropy", "contrastive-learning",
+                          "clip")
+    assert clip.depth == 4
+    counts = ancestor_counts(GRAPH)
+    assert counts["clip"] == 8 and counts["vector"] == 0 and counts["zero-shot-classification"] == 9

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from collections import Counter
 from pathlib import Path
 
 from tqdm import tqdm
@@ -15,7 +16,15 @@ from knowledge.cards import load_cards
 from knowledge.chroma_client import writer_lock
 from knowledge.common.errors import InvalidInputError, StoreError
 from knowledge.graph import graph_stats
-from knowledge.validate import instruction_warnings, lint, validate
+from knowledge.validate import (
+    WARNING_RULES,
+    Problem,
+    find_cycle,
+    graph_warnings,
+    instruction_warnings,
+    lint,
+    validate,
+)
 from tutor import runtime
 from tutor.commands.ingest import add_ingest_command
 from tutor.commands.options import add_retrieval_options
@@ -34,6 +43,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="card folders or files (default: the configured course folders)")
     p.add_argument("--strict", action="store_true",
                    help="also apply the shipped course's quality rules (lengths, sources, roots)")
+    p.add_argument("--warnings", action="store_true",
+                   help="list every graph warning (suspicious prerequisite edges), not just counts")
     p.set_defaults(func=cmd_validate)
 
     p = kb_sub.add_parser("build",
@@ -72,7 +83,20 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
         print(f"warning: {warning}")
     print(f"{len(cards)} cards, {len(problems)} problem(s)"
           + (f", {len(warnings)} warning(s)" if warnings else ""))
+    if not find_cycle(cards):  # ancestors are only meaningful in an acyclic graph
+        _print_warnings(graph_warnings(cards), listed=args.warnings)
     return 1 if problems else 0
+
+
+def _print_warnings(warnings: list[Problem], listed: bool) -> None:
+    """Warnings never fail validation; by default only their counts per rule are shown."""
+    if listed:
+        for warning in warnings:
+            print(f"warning [{warning.rule}] {warning}")
+    counts = Counter(w.rule for w in warnings)
+    summary = ", ".join(f"{counts[rule]} {rule}" for rule in WARNING_RULES)
+    hint = "" if listed or not warnings else " (list them with --warnings)"
+    print(f"{len(warnings)} graph warning(s): {summary}{hint}")
 
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
