@@ -23,4 +23,5 @@ def test_bench_clip_quick(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsy
     index_row = next(r for r in rows if r["test"] == "indexing")
     assert index_row["batched img/s"] > 0 and index_row["ratio"] > 0
     query_row = next(r for r in rows if r["test"] == "text query")
-    assert query_row["vectors"] == 500 and 0 <= query_row["recall@10"] <= 1
+    assert query_row["vectors"] == 500 and query_row["search"] == "exact"
+    assert query_row["recall@10"] == 1.0 and 0 <= query_row["hnsw recall@10"] <= 1

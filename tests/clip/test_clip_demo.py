@@ -44,6 +44,7 @@ def test_chat_demo_labels(demo_indexed):
     assert result.kind == "labels" and result.score_kind == "probability"
     assert result.results[0].label == "green circle"
     assert sum(r.score for r in result.results) == pytest.approx(1.0)
+    assert result.image.size == (160, 160)  # the labelled image, shown in the reply
     natural = demo.chat_demo("classify this image as a green circle or a red square",
                              demo_indexed, image_bytes=buf.getvalue())
     assert natural is not None and natural.kind == "labels"

@@ -159,3 +159,29 @@ def test_an_empty_feedback_query_says_so_in_plain_words(demo_indexed, mini_model
     with pytest.raises(InvalidInputError, match="nothing to search for") as err:
         search.FeedbackSession(demo_indexed, mini_model, "demo")
     assert "red circles" in err.value.fix
+
+
+def test_search_is_exact_and_sees_every_write(tmp_path: Path, mini_model):
+    """Below its size limit a set is searched exactly; a re-index (a new revision) is seen
+    at once, also by a search that had the old vectors in memory."""
+    from tutor.clip.nearest import nearest
+
+    settings = Settings(data_dir=tmp_path / "data")
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    scene_image("red", "circle").save(folder / "a.png")
+    scene_image("blue", "square").save(folder / "b.png")
+    index.index_folder(settings, mini_model, "pics", folder, progress=False)
+    collection = sets.get_collection(settings, mini_model, "pics")
+    query = mini_model.embed_texts(["a green star"])[0]
+    before = nearest(collection, query, 5)
+    assert len(before) == 2
+    got = collection.get(include=["embeddings"])
+    exact = sorted(1 - float(np.dot(v, query)) for v in got["embeddings"])
+    assert [round(d, 5) for _, d in before] == [round(d, 5) for d in exact]
+    scene_image("green", "star").save(folder / "c.png")
+    index.index_folder(settings, mini_model, "pics", folder, progress=False)
+    after = nearest(sets.get_collection(settings, mini_model, "pics"), query, 5)
+    assert len(after) == 3
+    hits = search.search_text(settings, mini_model, "pics", "a green star", k=1)
+    assert Path(hits[0].path).name == "c.png"

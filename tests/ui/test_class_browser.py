@@ -31,11 +31,13 @@ def test_the_page_is_usable_before_the_model_loads(tmp_path_factory, mini_store:
         page.goto(url)
         notice = page.get_by_text(re.compile(r"Loading the (course|language model)"))
         notice.wait_for(timeout=STEP_MS)
-        # while it still loads, the page is there: title, sidebar, welcome, chat box
-        assert page.get_by_text("Erica - Your AI Tutor").first.is_visible()
-        assert page.locator('[data-testid="stChatInputTextArea"]').is_visible()
-        assert page.get_by_text("Try one of these").is_visible()
-        assert page.get_by_text("Semantic search results").is_visible()
+        # while it still loads, the page is there: title, sidebar, welcome, chat box (each
+        # drawn by a script the browser fetches first, so waited for)
+        for part in (page.get_by_text("Erica - Your AI Tutor").first,
+                     page.locator('[data-testid="stChatInputTextArea"]'),
+                     page.get_by_text("Try one of these"),
+                     page.get_by_text("Semantic search results")):
+            part.wait_for(timeout=STEP_MS)
         loading_seen = notice.is_visible()
         _shot(page, "chat-loading.png")
         assert loading_seen, "the page said nothing about loading while it loaded"
@@ -66,6 +68,8 @@ def test_similarity_heatmap_has_a_row_height_and_every_cell(running_app, browser
     assert cells.count() == 25  # 5 images x 5 captions, one cell each
     plot = chart.locator("svg").first.bounding_box()
     assert plot["height"] >= 5 * 40, plot  # a real height per row, not one collapsed line
+    axis_labels = chart.locator("g.role-axis-label text")
+    assert axis_labels.count() == 10  # every caption and every image named, none hidden
     labels = chart.locator("g.mark-text.layer_2_marks text")
     assert labels.count() == 25
     heights = [labels.nth(i).bounding_box()["height"] for i in range(0, 25, 6)]
@@ -139,8 +143,14 @@ def test_knowledge_graph_page_lists_and_readable_labels(running_app, browser):
     assert page.locator("li", has_text="Contrastive learning").count() >= 1
     graph = page.locator('[data-testid="stGraphVizChart"] svg')
     graph.wait_for(timeout=STEP_MS)
-    label = graph.locator("g.node text").first
-    assert label.bounding_box()["height"] >= 11, label.bounding_box()  # readable, not 7 px
+    # the drawn size of a label's font: its font size times the scale the SVG is drawn at
+    font_px = graph.evaluate("""svg => {
+        const text = svg.querySelector('g.node text');
+        const size = parseFloat(text.getAttribute('font-size'));
+        const m = text.getScreenCTM();
+        return size * Math.hypot(m.a, m.b);
+    }""")
+    assert font_px >= 12, f"node labels are {font_px:.1f} px high"  # readable, not 7 px
     path = page.get_by_text(re.compile(r"\d+ steps, from the first prerequisite to CLIP"))
     assert path.is_visible()
     _shot(page, "graph-clip.png")

@@ -1,4 +1,5 @@
-"""``erica bench retrieval``: retrieve latency at course scale and at 100k, build throughput."""
+"""``erica bench retrieval``: retrieve latency at course scale and at 100k, build throughput,
+and the store's HNSW recall@10 against exact search over the same vectors."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def _measure(collection: VersionedCollection, embedder, n_queries: int,
     """Time the stages of ``Retriever.retrieve``: embedding, ranking (ChromaDB's query plus
     the name/alias re-rank) and graph expansion."""
     retriever = Retriever(embedder, collection, load_course(collection))
-    total, emb, query, graph = [], [], [], []
+    course = retriever.course
+    total, emb, query, graph, recall, store_ms = [], [], [], [], [], []
     for i in range(n_queries):
         q = QUESTIONS[i % len(QUESTIONS)] + ("" if i < len(QUESTIONS) else f" {i}")
         t0 = time.perf_counter()
@@ -55,10 +57,17 @@ def _measure(collection: VersionedCollection, embedder, n_queries: int,
         query.append(t2 - t1)
         graph.append(t3 - t2)
         total.append(t3 - t0)
+        # the store's HNSW top 10 against the exact top 10 over every stored vector
+        t4 = time.perf_counter()
+        found = {cid for cid, _ in collection.query(vec, 10)}
+        store_ms.append(time.perf_counter() - t4)
+        exact = np.argpartition(-(course.vectors @ vec), 10)[:10]
+        recall.append(len(found & {course.ids[i] for i in exact}) / 10)
     ms = 1000.0
     return {"p50_ms": median(total) * ms, "p95_ms": percentile(total, 95) * ms,
             "embed_p50_ms": median(emb) * ms, "rank_p50_ms": median(query) * ms,
-            "graph_p50_ms": median(graph) * ms}
+            "graph_p50_ms": median(graph) * ms, "store_query_p50_ms": median(store_ms) * ms,
+            "store_recall_at_10": float(np.mean(recall))}
 
 
 def _build_throughput(cards, embedder, collection: VersionedCollection,

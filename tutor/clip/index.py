@@ -24,6 +24,7 @@ from knowledge.hashing import sha256_file
 from tutor.clip import images as imgs
 from tutor.clip.encode import BATCH_SIZE, Item, encode_pipelined
 from tutor.clip.models import ClipModel
+from tutor.clip.nearest import mark_changed
 from tutor.clip.sets import DEMO_SET, demo_folder, get_collection, item_id, list_sets
 
 log = logging.getLogger(__name__)
@@ -175,6 +176,7 @@ def index_items(settings: Any, model: ClipModel, set_name: str, items: list[Item
             for i in range(0, len(stale), 1000):
                 collection.delete(ids=stale[i:i + 1000])
             report.removed = len(stale)
+        mark_changed(collection)
         report.total = collection.count()
     for path, reason in report.skipped:
         log.warning("skipped %s: %s", path, reason)
@@ -309,5 +311,6 @@ def prune_missing(settings: Any, model: ClipModel, set_name: str) -> int:
                 if not Path(str((meta or {}).get("path", ""))).is_file()]
         for i in range(0, len(gone), 1000):
             collection.delete(ids=gone[i:i + 1000])
+        mark_changed(collection)
     log.info("set %s: removed %d entries whose files are gone", set_name, len(gone))
     return len(gone)

@@ -19,6 +19,7 @@ from tutor.clip import feedback
 from tutor.clip import images as imgs
 from tutor.clip.index import require_set
 from tutor.clip.models import ClipModel
+from tutor.clip.nearest import nearest
 
 log = logging.getLogger(__name__)
 
@@ -125,16 +126,19 @@ def query_vector(collection: Any, vector: np.ndarray, k: int, *,
     while True:
         if asked == 0:
             return Hits()
-        include = ["metadatas", "distances"] + (["embeddings"] if with_embeddings else [])
+        include = ["metadatas"] + (["embeddings"] if with_embeddings else [])
         try:
-            got = collection.query(query_embeddings=np.asarray(vector, np.float32)[None, :],
-                                   n_results=asked, include=include)
+            ranked = nearest(collection, vector, asked)
+            got = collection.get(ids=[id_ for id_, _ in ranked], include=include)
         except Exception as exc:  # chromadb: InvalidDimension, InternalError...
             raise StoreError(f"searching the image set failed ({type(exc).__name__}: {exc})",
                              "re-index the set (`erica clip index PATH --set NAME`)") from exc
-        vectors = got["embeddings"][0] if with_embeddings else [None] * len(got["ids"][0])
-        found = [_hit(i, *row) for i, row in enumerate(zip(
-            got["ids"][0], got["metadatas"][0], got["distances"][0], vectors, strict=True))]
+        rows = {id_: i for i, id_ in enumerate(got["ids"])}
+        found = []
+        for rank, (id_, dist) in enumerate(ranked):
+            row = rows[id_]
+            vec = got["embeddings"][row] if with_embeddings else None
+            found.append(_hit(rank, id_, got["metadatas"][row], dist, vec))
         kept = [h for h in found if h.exists]
         gone = [h.path for h in found if not h.exists]
         if len(kept) >= k or asked >= total:

@@ -24,7 +24,8 @@ def heatmap_chart(matrix: np.ndarray, rows: list[str], cols: list[str], title: s
     frame = pd.DataFrame.from_records(records)
     base = alt.Chart(frame).encode(
         x=alt.X("caption:N", sort=cols, title="caption",
-                axis=alt.Axis(labelAngle=-30, labelLimit=180, labelFontSize=12)),
+                axis=alt.Axis(labelAngle=-35, labelLimit=180, labelFontSize=12,
+                              labelOverlap=False)),  # rotated labels do not collide
         y=alt.Y("image:N", sort=rows, title="image",
                 axis=alt.Axis(labelLimit=200, labelFontSize=12)))
     cells = base.mark_rect().encode(

@@ -62,32 +62,33 @@ with left:
     if st.button(f"Ask the tutor about {card.name}", type="primary"):
         st.session_state["pending_question"] = f"What is {card.name}?"
         st.switch_page("Chat.py")
-with right:
-    deepest = int(settings_bounds("prerequisite_depth")[1] or 10)
-    up = st.slider("Prerequisite levels shown", 1, deepest,
-                   max(1, resources.settings().prerequisite_depth))
-    sub = neighbourhood(course.graph, cid, up=up, down=1)
-    colours = {n: "#d0ebff" for n in sub} | {s: "#d3f9d8" for s in course.graph.successors(cid)}
-    colours[cid] = "#ffd8a8"
-    st.graphviz_chart(to_dot(sub, colours), width="content")
-    st.caption("Orange: this concept · blue: what it needs · green: what builds on it.")
 
 
 def _names(ids) -> list[str]:
     return sorted(course.cards[i].name for i in ids)
 
 
-needs, builds = st.columns(2)
-with needs:
+with right:
     st.markdown(f"**{card.name} needs**")
     before = _names(course.graph.predecessors(cid))
     st.markdown("\n".join(f"- {n}" for n in before) if before else
                 "Nothing: it is a starting point of the course.")
-with builds:
     st.markdown(f"**What builds on {card.name}**")
     after = _names(course.graph.successors(cid))
     st.markdown("\n".join(f"- {n}" for n in after) if after else
                 "Nothing yet in this course.")
+
+# the drawing gets the page's full width, at its natural size (labels stay readable; a wide
+# neighbourhood scrolls instead of shrinking)
+st.subheader("Around it in the prerequisite graph")
+deepest = int(settings_bounds("prerequisite_depth")[1] or 10)
+up = st.slider("Prerequisite levels shown", 1, deepest,
+               max(1, resources.settings().prerequisite_depth))
+sub = neighbourhood(course.graph, cid, up=up, down=1)
+colours = {n: "#d0ebff" for n in sub} | {s: "#d3f9d8" for s in course.graph.successors(cid)}
+colours[cid] = "#ffd8a8"
+st.graphviz_chart(to_dot(sub, colours), width="content")
+st.caption("Orange: this concept · blue: what it needs · green: what builds on it.")
 
 st.subheader("Learning path")
 ancestors = ancestors_within(course.graph, [cid], depth=10)
