@@ -34,6 +34,7 @@ def test_paraphrases_of_the_cards_are_supported(checker, evidence, sentence):
 
 @pytest.mark.parametrize("sentence, verdict, reason", [
     ("CLIP can generate captions for images.", "contradicted", "contradicts"),
+    ("No, CLIP is a captioning model.", "contradicted", "contradicts"),  # "No," answers
     ("CLIP was trained on 12 million image-caption pairs.", "unsupported", "numbers"),
     ("You can load it with `AutoModelForCLIP.from_pretrained`.", "unsupported", "names"),
     ("CLIP was invented at DeepMind by Geoffrey Hinton.", "unsupported", "names"),

@@ -152,8 +152,13 @@ class Evidence:
         self.stems = _content_stems(all_text)
 
 
+_ANSWER_PARTICLE = re.compile(r"^\W*(?:yes|no|ano|ne|да|нет)\b[,.!:;]?\s*", re.IGNORECASE)
+
+
 def _negated_stems(sentence: str) -> frozenset[str]:
-    """Content stems of the words right after each negation in the sentence."""
+    """Content stems of the words right after each negation in the sentence (a leading
+    "Yes,"/"No," answers the question; it does not negate the claim that follows)."""
+    sentence = _ANSWER_PARTICLE.sub("", sentence)
     stems: set[str] = set()
     for match in _NEGATION.finditer(sentence):
         after = [w for w in words(sentence[match.end():])[:4]
