@@ -38,6 +38,7 @@ class Settings:
     models_dir: Path | None = None  # None = data_dir/models: assembled and derived models
     chroma_url: str = ""  # "" = embedded PersistentClient in data_dir/chroma
     embedding_model: str = "minilm-l6-int8"
+    multilingual_model: str = "e5-small-q4"  # Czech/Russian/... questions; "" = English only
     llm_backend: str = "llama-cpp"  # llama-cpp | openai-http
     llm_model: str = "qwen2.5-coder-1.5b"  # packaged name or a path to a .gguf file
     llm_url: str = ""  # base URL of an OpenAI-compatible server, for llm_backend=openai-http
