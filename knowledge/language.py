@@ -34,10 +34,11 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Function words and common question words (lower case, without diacritics). Words shared by
+# Function words and common question words (lower case, without diacritics; "do" is Czech
+# too: "prohledavani do hloubky"). Words shared by
 # the languages ("a", "to", "na" ...) are left out of the ones that would mislead.
 _EN = _words("""
-the a an is are was were be been do does did how what why when which who whom where whose
+the a an is are was were be been does did how what why when which who whom where whose
 of in on for to from with without by about and or but not no yes can could should would will
 it its this that these those there their they them we you i my me your our
 than then between difference explain example mean means meaning use used using
