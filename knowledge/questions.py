@@ -13,6 +13,24 @@ _FOLLOW_UP = re.compile(
     r"|\b(it|its|it's|they|them|their|this|that|these|those|he|she|one)\b",
     re.IGNORECASE,
 )
+# The same cues in Czech (also without diacritics) and Russian: leading "a"/"ale"/"а"/"но",
+# "a co", "a jak", pronouns ("to", "ten", "jeho", "это", "его", "она", "он" ...).
+_FOLLOW_UP_CS = re.compile(
+    r"^\s*(a|ale|tak|takze|takže|dobre|dobře|ok|okay|a co|a jak|a proc|a proč|proc|proč)\b"
+    r"|\b(to|toho|tomu|tím|tim|ten|ta|tu|tom|jeho|její|jeji|jejich|ono|oni|ona|něj|nej|ní|"
+    r"tohle|tento|tato|toto|ho|mu|ji|jí)\b",
+    re.IGNORECASE,
+)
+_FOLLOW_UP_RU = re.compile(
+    r"^\s*(а|но|и|так|ок|окей|ладно|хорошо|почему|зачем)(?![а-яё])"
+    r"|(?<![а-яё])(это|этот|эта|эти|этого|этой|этим|его|её|ее|их|он|она|оно|они|ему|ей|им|"
+    r"ним|ней|нём|нем|тогда|там|тут|такой|такие)(?![а-яё])",
+    re.IGNORECASE,
+)
+_FOLLOW_UP_BY_LANGUAGE = {"cs": _FOLLOW_UP_CS, "ru": _FOLLOW_UP_RU}
+# "Co je to X?", "Что это такое, X?": the pronoun belongs to the phrase, not to a topic.
+_SET_PHRASES = re.compile(r"\bco (je|jsou) to\b|\bco to (je|jsou)\b|что это( такое)?",
+                          re.IGNORECASE)
 
 
 def clean_question(text: str | None) -> str:
@@ -36,10 +54,15 @@ def clean_question(text: str | None) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
 
 
-def looks_like_follow_up(question: str) -> bool:
-    """True for questions that lean on the previous turn ("and how is it trained?").
+def looks_like_follow_up(question: str, language: str = "en") -> bool:
+    """True for questions that lean on the previous turn ("and how is it trained?",
+    "a jak se to trénuje?", "а как его обучают?").
 
     A short question that names its topic ("What is CLIP?") is not a follow-up: only
-    pronouns and leading connectives count.
+    pronouns and leading connectives count. ``language``: knowledge.language's code; the
+    English cues always count (students mix languages).
     """
-    return bool(_FOLLOW_UP.search(question))
+    extra = _FOLLOW_UP_BY_LANGUAGE.get(language)
+    if extra:
+        question = _SET_PHRASES.sub(" ", question)
+    return bool(_FOLLOW_UP.search(question) or (extra and extra.search(question)))

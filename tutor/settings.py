@@ -76,6 +76,9 @@ class Settings(BaseModel):
     chroma_url: str = Field("", description="a Chroma server URL; empty: the embedded folder")
     embedding_model: str = Field("minilm-l6-int8",
                                  description="sentence embedder: minilm-l6-int8 or minilm-l6")
+    multilingual_model: str = Field(
+        "e5-small-q4", description="embedder of the cross-language concept index for Czech, "
+        "Russian and other questions (e5-small-q4); empty: English only")
     llm_backend: str = Field("llama-cpp",
                              description="a registered LLM backend: llama-cpp, openai-http, fake")
     llm_model: str = Field("qwen2.5-coder-1.5b",

@@ -4,6 +4,7 @@ and the store's HNSW recall@10 against exact search over the same vectors."""
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -13,12 +14,12 @@ from tqdm import tqdm
 
 from knowledge.build import build_concepts
 from knowledge.chroma_client import open_client
-from knowledge.course import CONCEPTS, card_metadata, load_course
+from knowledge.course import CONCEPTS, Course, card_metadata, load_course
 from knowledge.embeddings import load_embedder
 from knowledge.retrieval import Retriever, expand
 from knowledge.store import Record, VersionedCollection
 from knowledge.synthetic import synthetic_cards
-from tutor.bench.report import median, percentile, write_results
+from tutor.bench.report import format_table, median, percentile, write_results
 from tutor.settings import Settings
 
 QUESTIONS = [
@@ -35,6 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--queries", type=int, default=200, help="queries per size (default 200)")
     p.add_argument("--builds", type=int, default=3,
                    help="full builds of the first size; their median is reported (default 3)")
+    p.add_argument("--cross-language-only", action="store_true",
+                   help="only the latency of Czech and Russian questions (cross-language index)")
 
 
 def _measure(collection: VersionedCollection, embedder, n_queries: int,
@@ -89,8 +92,64 @@ def _build_throughput(cards, embedder, collection: VersionedCollection,
             "embed_concepts_per_s": len(cards) / (time.perf_counter() - t0)}
 
 
+# Czech and Russian questions for the cross-language path (knowledge/crosslingual.py).
+CROSS_QUESTIONS = [
+    "co je heuristika při prohledávání", "jak gradientní sestup mění váhy vrstvy sítě",
+    "vysvetli attention nad tokeny", "что такое энтропия распределения",
+    "политика и награда в обучении с подкреплением", "jak jádra pomáhají klasifikátoru",
+    "кластеризация векторов эмбеддингов", "filtr přesvědčení a vzorky",
+    "распространение ограничений в логике", "součin matice a vektoru v modelu",
+]
+
+
+def _measure_cross_language(size: int, settings: Settings, embedder, n_queries: int,
+                            k: int = 5, depth: int = 2, cap: int = 10) -> dict[str, object]:
+    """Latency of a non-English question: the e5 query embedding (the real model), the exact
+    search of the in-memory index, name matching and graph expansion over ``size`` cards,
+    plus the English query vector kept for passages. The index rows are the shipped course's
+    real e5 vectors plus noise (search time depends on the row count, not on the texts)."""
+    from knowledge.crosslingual import MultilingualIndex, VectorCache
+    from knowledge.graph import build_graph
+
+    cards = synthetic_cards(size)
+    model = load_embedder(settings.multilingual_model, settings.models_dir)
+    base = np.stack(list(VectorCache(settings.multilingual_model,
+                                     settings.models_dir).vectors.values()))
+    rng = np.random.default_rng(0)
+    vecs = base[rng.integers(0, len(base), size)] + rng.normal(0, 0.02, (size, base.shape[1]))
+    vecs = (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
+    ids = [c.id for c in cards]
+    course = Course({c.id: c for c in cards}, build_graph(cards), ids, vecs)
+    index = MultilingualIndex(model.name, ids, vecs)
+    retriever = Retriever(embedder, None, course, multilingual=(model, index))
+    total, emb = [], []
+    for i in range(n_queries):
+        q = CROSS_QUESTIONS[i % len(CROSS_QUESTIONS)] + ("" if i < len(CROSS_QUESTIONS)
+                                                          else f" {i}")
+        t0 = time.perf_counter()
+        model.encode_query(q)
+        emb.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        found = retriever.search(q, k)
+        expand(course, q, found.vec, found.hits, depth, cap, found.used_history,
+               found.similarity)
+        total.append(time.perf_counter() - t0)
+    ms = 1000.0
+    return {"concepts": size, "path": f"cross-language ({model.name})",
+            "p50_ms": median(total) * ms, "p95_ms": percentile(total, 95) * ms,
+            "e5_embed_p50_ms": median(emb) * ms, "e5_embed_p95_ms": percentile(emb, 95) * ms}
+
+
 def run(settings: Settings, args: argparse.Namespace) -> int:
     embedder = load_embedder(settings.embedding_model, settings.models_dir)
+    if args.cross_language_only:
+        rows = [_measure_cross_language(int(s), settings, embedder, args.queries)
+                for s in args.sizes.split(",") if s.strip()]
+        print(format_table(rows))
+        write_results("retrieval", rows, multilingual_model=settings.multilingual_model,
+                      k=5, depth=2, max=10, queries=args.queries,
+                      load_average=os.getloadavg()[0])
+        return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     rows = []
     with tempfile.TemporaryDirectory(prefix="erica-bench-") as tmp:

@@ -24,9 +24,22 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     path = config_file()
     print(f"# settings file: {path if path else '(none)'}")
+    for line in embedding_summary(settings):
+        print(f"# {line}")
     for key, value in values.items():
         lo, hi = settings_bounds(key)
         allowed = f" [{lo}..{hi}]" if lo is not None or hi is not None else ""
         print(f"{key} = {json.dumps(value)}    # ERICA_{key.upper()}: "
               f"{settings_help(key)}{allowed}")
     return 0
+
+
+def embedding_summary(settings: Settings) -> list[str]:
+    """Which embedding models are in use, and the choices."""
+    from knowledge.embeddings import EMBEDDING_MODELS
+
+    multilingual = settings.multilingual_model or "off (every question searches the English store)"
+    return [f"embedding models: {settings.embedding_model} for English questions, "
+            f"{multilingual} for Czech, Russian and other languages",
+            f"choices: {', '.join(EMBEDDING_MODELS)} (or a sentence-transformers folder); "
+            "change one, then run `erica kb build`"]

@@ -115,6 +115,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
             result = build_concepts(cards, settings.embedding_model, embedder,
                                     runtime.concepts(settings), force=args.force,
                                     progress=bar.update)
+        multilingual = _build_multilingual(cards, settings, args.force)
         if aside:
             _recover_passages(aside, settings)
     where = settings.chroma_url or settings.chroma_path
@@ -122,7 +123,26 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         print(f"built {result.info.count} concepts into {where} ({result.info.collection})")
     else:
         print(f"store already up to date: {result.info.count} concepts in {where}")
+    if multilingual is not None:
+        state = "built" if multilingual[1] else "up to date"
+        print(f"cross-language index {state}: {multilingual[0].count} concepts, "
+              f"{multilingual[0].embedding_model}")
     return 0
+
+
+def _build_multilingual(cards, settings: Settings, force: bool):
+    """The cross-language index (``multilingual_model``); None when it is switched off."""
+    if not settings.multilingual_model:
+        runtime.drop_multilingual(settings)
+        return None
+    from knowledge.crosslingual import build_multilingual
+
+    with tqdm(total=len(cards), desc="cross-language index", delay=1, unit="card",
+              file=sys.stderr) as bar:
+        return build_multilingual(cards, settings.multilingual_model,
+                                  lambda: runtime.multilingual_embedder(settings),
+                                  runtime.multilingual_concepts(settings),
+                                  settings.models_dir, force=force, progress=bar.update)
 
 
 def _recover_passages(aside: Path, settings: Settings) -> None:
