@@ -174,3 +174,13 @@ def test_warm_up_is_not_reported_as_a_queue(mini_settings):
     assert done.wait(10)
     assert not any("ahead" in s for s in statuses), statuses
     assert any("ready" in s for s in statuses) and statuses[-1].startswith("Writing"), statuses
+
+
+def test_czech_question_gets_a_czech_answer_and_the_note(mini_settings):
+    tutor, _ = _tutor(mini_settings, "CLIP se učí společný prostor pro obrázky a text.")
+    lesson = tutor.ask("Co je to CLIP a jak se používá?")
+    assert lesson.language == "cs" and lesson.cards.main[0].id == "clip"
+    assert lesson.messages[1]["content"].endswith("Answer in Czech.")
+    assert "Části převzaté z poznámek kurzu jsou v angličtině." in lesson.card_markdown()
+    list(lesson)
+    assert lesson.checks and not tutor.checker("cs").word_rules

@@ -21,8 +21,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from knowledge.cards import Concept
+from knowledge.common.errors import EricaError
 from knowledge.course import Course
-from knowledge.errors import EricaError
+from knowledge.language import COURSE_TEXT_NOTE
 from knowledge.retrieval import Retrieval
 from tutor.grounding import GroundingChecker, SentenceCheck
 from tutor.llm.base import GenerationStats, LLMBackend
@@ -94,7 +95,12 @@ class Lesson:
         """Title and card sections (or the not-covered message): ready at once."""
         if self.cards is None:
             return not_covered(self.retrieval)
-        return f"# {self.cards.title}\n\n" + self.cards.markdown() + self._built_from()
+        return f"# {self.cards.title}\n\n{self._language_note()}" + self.cards.markdown() \
+            + self._built_from()
+
+    def _language_note(self) -> str:
+        """One line in the student's language: the card sections are quoted in English."""
+        return f"_{COURSE_TEXT_NOTE[self.language]}_\n\n" if self.language != "en" else ""
 
     def _built_from(self) -> str:
         used = ", ".join(c.name for c in self.retrieval.concepts)
@@ -105,7 +111,7 @@ class Lesson:
         if self.cards is None:
             return not_covered(self.retrieval)
         return (f"# {self.cards.title}\n\n## {ANSWER_HEADING}\n{self.answer.strip()}\n\n"
-                + self.cards.markdown() + self._built_from())
+                + self._language_note() + self.cards.markdown() + self._built_from())
 
     @property
     def text(self) -> str:

@@ -9,7 +9,7 @@ import time
 from knowledge.retrieval import Retriever
 from tutor import runtime
 from tutor.conversation import Conversation
-from tutor.grounding import GroundingChecker
+from tutor.grounding import CROSS_LANGUAGE_THRESHOLD, GroundingChecker
 from tutor.lesson import Lesson, OnStatus
 from tutor.llm.base import LLMBackend
 from tutor.llm.factory import get_backend
@@ -24,7 +24,7 @@ class Tutor:
         self.settings = settings
         self._retriever = retriever
         self._backend = backend
-        self._checker: GroundingChecker | None = None
+        self._checkers: dict[str, GroundingChecker] = {}
         self._lock = threading.Lock()
 
     @property
@@ -40,12 +40,17 @@ class Tutor:
             self._backend = get_backend(self.settings)
         return self._backend
 
-    @property
-    def checker(self) -> GroundingChecker:
+    def checker(self, language: str = "en") -> GroundingChecker:
+        """The sentence checker for answers in ``language``: the store's embedder and the
+        English word rules for English, the multilingual embedder for other languages."""
+        cross = language != "en" and bool(self.settings.multilingual_model)
+        key = "cross" if cross else "en"
         with self._lock:
-            if self._checker is None or self._checker.embedder is not self.retriever.embedder:
-                self._checker = GroundingChecker(self.retriever.embedder)
-            return self._checker
+            if key not in self._checkers:
+                self._checkers[key] = GroundingChecker(
+                    runtime.multilingual_embedder(self.settings), CROSS_LANGUAGE_THRESHOLD,
+                    word_rules=False) if cross else GroundingChecker(self.retriever.embedder)
+            return self._checkers[key]
 
     def warm(self) -> None:
         """Load everything and put the fixed system prompt in the model's KV cache, so the
@@ -72,9 +77,11 @@ class Tutor:
                                        history=[q for q, _ in history])
         best = max((m.score for m in retrieval.matches), default=0.0)
         covered = best >= s.min_match_score
+        language = retrieval.language if retrieval.language in ("en", "cs", "ru") else "en"
         return Lesson(retrieval, retriever.course, depth,
                       backend=(lambda: self.backend) if covered else None,
-                      checker=lambda: self.checker, history=history, covered=covered,
+                      checker=lambda: self.checker(language), history=history, covered=covered,
+                      language=language,
                       max_tokens=s.max_tokens, timeout_s=s.llm_timeout_s,
                       context_words=s.context_words, stop_event=stop_event,
                       on_status=on_status, started=started)
