@@ -188,7 +188,7 @@ class GroundingChecker:
     def check(self, sentence: str, evidence: Evidence) -> SentenceCheck:
         if not evidence.units:
             return SentenceCheck(sentence, "unsupported", 0.0, "", "", "no course text")
-        vec = self.embedder.encode_query(sentence)
+        vec = self.embedder.encode([sentence])[0]  # symmetric: a sentence against sentences
         sims = evidence.vectors @ vec
         best = int(np.argmax(sims))
         support, unit = float(sims[best]), evidence.units[best]
