@@ -12,10 +12,11 @@ from tqdm import tqdm
 
 from knowledge.build import build_concepts, load_valid_cards
 from knowledge.cards import load_cards
-from knowledge.chroma_client import writer_lock
+from knowledge.chroma_client import remove_orphan_files, writer_lock
 from knowledge.errors import InvalidInputError, StoreError
 from knowledge.graph import graph_stats
 from knowledge.ingest.cli import add_ingest_command
+from knowledge.store import drop_orphans
 from knowledge.validate import lint, validate
 from tutor import runtime
 from tutor.settings import Settings
@@ -91,12 +92,22 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
                                     progress=bar.update)
         if aside:
             _recover_passages(aside, settings)
+        _clean_store(settings)
     where = settings.chroma_url or settings.chroma_path
     if result.changed:
         print(f"built {result.info.count} concepts into {where} ({result.info.collection})")
     else:
         print(f"store already up to date: {result.info.count} concepts in {where}")
     return 0
+
+
+def _clean_store(settings: Settings) -> None:
+    """After a successful build: what interrupted builds left behind goes (issue 15)."""
+    dropped = drop_orphans(runtime.chroma(settings))
+    if dropped:
+        print(f"removed {len(dropped)} collection(s) left by interrupted builds")
+    if not settings.chroma_url:
+        remove_orphan_files(settings.chroma_path)
 
 
 def _recover_passages(aside: Path, settings: Settings) -> None:
