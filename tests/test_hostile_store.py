@@ -112,6 +112,8 @@ def test_permission_denied_store_is_a_permission_problem(store: Path, tmp_path: 
 
 
 def _lock_held(data: Path) -> bool:
+    if not (data / "writer.lock").is_file():
+        return False
     with open(data / "writer.lock", "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -1,3 +1,5 @@
+import pytest
+
 from knowledge.cards import Concept, load_cards
 from knowledge.validate import find_cycle, lint, validate
 from tests.conftest import MINI_COURSE
@@ -13,6 +15,7 @@ def test_mini_course_is_valid():
     assert validate(load_cards([MINI_COURSE])) == []
 
 
+@pytest.mark.catalogue(case="cards: duplicate ids, names and bad references")
 def test_each_structural_rule_is_reported():
     cards = [
         card("a"), card("a"),  # duplicate id
