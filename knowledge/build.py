@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.cards import Concept, load_cards
+from knowledge.common.errors import CardError
 from knowledge.course import CONCEPTS, card_metadata
 from knowledge.embeddings import Embedder, model_fingerprint
-from knowledge.errors import CardError
 from knowledge.store import BuildInfo, Record, VersionedCollection, verify_collection
 from knowledge.validate import validate
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from knowledge.errors import CardError
+from knowledge.common.errors import CardError
 
 LEVELS = ("intro", "intermediate", "advanced")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import re
@@ -13,10 +12,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
-from knowledge.errors import StoreError
+from filelock import FileLock, Timeout
+
+from knowledge.common.errors import StoreError
 
 log = logging.getLogger(__name__)
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+# The HNSW index of every vector collection (concepts, passages, image sets). Chroma's
+# defaults (16 neighbours, ef_construction 100) found only 74% of the exact top 10 among
+# 100,000 clustered image vectors; these find 99% (`erica bench clip`), at ~1.5 ms a query.
+# Construction settings are fixed when a collection is created: older ones need a rebuild.
+HNSW_CONFIGURATION = {"hnsw": {"space": "cosine", "max_neighbors": 32, "ef_construction": 200,
+                               "ef_search": 200}}
 
 
 def open_client(path: Path, url: str = ""):  # -> chromadb.api.ClientAPI
@@ -130,24 +138,23 @@ def writer_lock(data_dir: Path) -> Iterator[None]:
     """Hold the single-writer lock of a data folder.
 
     Two processes writing one embedded Chroma folder corrupt it silently, so every writer
-    (build, ingest, image indexing) takes this lock first.
+    (build, ingest, image indexing) takes this lock first. It is an OS lock (filelock): a
+    killed writer never leaves it held.
     """
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(data_dir / "writer.lock", "a")  # noqa: SIM115 - closed below
+        lock = FileLock(data_dir / "writer.lock", timeout=0)
+        lock.acquire()
     except PermissionError as exc:
         raise StoreError(f"{data_dir} cannot be written: permission denied",
                          f"give this user write access to {data_dir}, or set ERICA_DATA_DIR "
                          "to a folder of your own") from exc
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise StoreError(
-                f"another Erica process is writing to {data_dir}",
-                "wait for it to finish (only one build, ingest or index may run at a time)",
-            ) from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    except Timeout as exc:
+        raise StoreError(
+            f"another Erica process is writing to {data_dir}",
+            "wait for it to finish (only one build, ingest or index may run at a time)",
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()

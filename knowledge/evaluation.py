@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from knowledge.errors import CardError
+from knowledge.common.errors import CardError
 from knowledge.retrieval import Retriever
 
 EVAL_DIR = Path(__file__).resolve().parent / "eval"
@@ -21,8 +21,9 @@ class EvalQuestion:
 
 
 def load_eval_set(folder: Path = EVAL_DIR) -> list[EvalQuestion]:
+    """The retrieval questions (questions_*.yaml); the folder also holds other evaluation data."""
     out: list[EvalQuestion] = []
-    for path in sorted(folder.glob("*.yaml")):
+    for path in sorted(folder.glob("questions_*.yaml")):
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for item in doc.get("questions", []):
             if not item.get("q") or not item.get("expect"):

@@ -30,6 +30,13 @@ class Ancestor:
     needed_by: frozenset[str]
 
 
+def _within(graph: nx.DiGraph, source: str, hops: int, upward: bool) -> dict[str, int]:
+    """Nodes at most ``hops`` edges above (``upward``) or below ``source``, with their
+    distance (``source`` itself at 0)."""
+    view = graph.reverse(copy=False) if upward else graph
+    return nx.single_source_shortest_path_length(view, source, cutoff=hops)
+
+
 def ancestors_within(graph: nx.DiGraph, seeds: Iterable[str], depth: int) -> dict[str, Ancestor]:
     """Prerequisites of ``seeds`` up to ``depth`` edges back (seeds themselves excluded).
 
@@ -39,18 +46,10 @@ def ancestors_within(graph: nx.DiGraph, seeds: Iterable[str], depth: int) -> dic
     best: dict[str, int] = {}
     needed: dict[str, set[str]] = {}
     for seed in seeds:
-        frontier, seen = [seed], {seed}
-        for level in range(1, depth + 1):
-            nxt = []
-            for node in frontier:
-                for pre in graph.predecessors(node):
-                    if pre in seen:
-                        continue
-                    seen.add(pre)
-                    nxt.append(pre)
-                    best[pre] = min(best.get(pre, level), level)
-                    needed.setdefault(pre, set()).add(seed)
-            frontier = nxt
+        for node, distance in _within(graph, seed, depth, upward=True).items():
+            if distance:
+                best[node] = min(best.get(node, distance), distance)
+                needed.setdefault(node, set()).add(seed)
     seed_set = set(seeds)
     return {
         n: Ancestor(n, best[n], frozenset(needed[n])) for n in best if n not in seed_set
@@ -72,21 +71,8 @@ def learning_path(graph: nx.DiGraph, ids: Iterable[str],
     sub = nx.DiGraph()
     sub.add_nodes_from(ids)
     for node in ids:
-        frontier, seen = [node], {node}
-        for _ in range(max_hops):
-            above = []
-            for current in frontier:
-                for pre in graph.predecessors(current):
-                    if pre in seen:
-                        continue
-                    seen.add(pre)
-                    if pre in chosen:
-                        sub.add_edge(pre, node)
-                    else:
-                        above.append(pre)  # keep climbing through concepts not chosen
-            if not above:
-                break
-            frontier = above
+        sub.add_edges_from((pre, node) for pre in _within(graph, node, max_hops, upward=True)
+                           if pre in chosen and pre != node)
     position = {n: i for i, n in enumerate(ids)}
     key = rank or position.__getitem__
     return list(nx.lexicographical_topological_sort(sub, key=lambda n: (key(n), position[n])))
@@ -142,12 +128,8 @@ def graph_stats(graph: nx.DiGraph) -> GraphStats:
 
 def neighbourhood(graph: nx.DiGraph, center: str, up: int = 2, down: int = 1) -> nx.DiGraph:
     """The subgraph around ``center``: ancestors up to ``up`` edges, successors up to ``down``."""
-    nodes = {center}
-    nodes |= set(ancestors_within(graph, [center], up))
-    frontier = {center}
-    for _ in range(down):
-        frontier = {s for n in frontier for s in graph.successors(n)}
-        nodes |= frontier
+    nodes = set(_within(graph, center, up, upward=True))
+    nodes |= set(_within(graph, center, down, upward=False))
     return graph.subgraph(nodes).copy()
 
 

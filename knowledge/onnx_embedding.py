@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.errors import ModelError
-from knowledge.hashing import file_record, stamp_matches, write_stamp
+from knowledge.common.errors import ModelError
+from knowledge.common.hashing import file_record, stamp_matches, write_stamp
 
 log = logging.getLogger(__name__)
 

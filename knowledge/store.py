@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.errors import StoreError
+from knowledge.chroma_client import HNSW_CONFIGURATION
+from knowledge.common.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ class VersionedCollection:
         stamp = time.strftime("%Y%m%d%H%M%S")
         name = f"{self.namespace}-{content_hash[:12]}-{stamp}-{time.monotonic_ns() % 10**6}"
         new = self.client.create_collection(name, embedding_function=None,
-                                            metadata={"hnsw:space": "cosine"})
+                                            configuration=HNSW_CONFIGURATION)
         try:
             for start in range(0, len(records), BATCH):
                 chunk = records[start:start + BATCH]

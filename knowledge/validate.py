@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import networkx as nx
 
 from knowledge.cards import ID_PATTERN, LEVELS, Concept
+from knowledge.common.injection import instruction_like
+from knowledge.lexical import normalise
 
 EXPLANATION_WORDS = (60, 200)
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
@@ -29,10 +31,6 @@ class Problem:
 
 def _where(card: Concept) -> str:
     return f"{card.source_file}:{card.line}" if card.source_file else card.id
-
-
-def _name_key(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
 def find_cycle(cards: Sequence[Concept]) -> list[str]:
@@ -70,7 +68,7 @@ def validate(cards: Sequence[Concept]) -> list[Problem]:
             )
         seen_here: set[str] = set()
         for label in (card.name, *card.aliases):
-            key = _name_key(label)
+            key = normalise(label)
             if not key or key in seen_here:
                 continue
             seen_here.add(key)
@@ -133,8 +131,24 @@ def lint(cards: Sequence[Concept], roots_allowed: int = 40) -> list[Problem]:
             problems.append(Problem(where, f"{card.id}: no sources", card.id))
     dup_summaries: dict[str, list[str]] = defaultdict(list)
     for card in cards:
-        dup_summaries[_name_key(card.summary)].append(card.id)
+        dup_summaries[normalise(card.summary)].append(card.id)
     for ids in dup_summaries.values():
         if len(ids) > 1:
             problems.append(Problem("course", "identical summaries: " + ", ".join(ids)))
     return problems
+
+
+def instruction_warnings(cards: Sequence[Concept]) -> list[Problem]:
+    """Cards whose text reads like instructions to a language model ("ignore your
+    instructions", "reply only ..."). A warning, not a problem: the sentences are removed
+    before the model sees them, but a teacher should look at the card."""
+    warnings: list[Problem] = []
+    for card in cards:
+        for field_name in ("name", "summary", "explanation", "example"):
+            hits = instruction_like(getattr(card, field_name) or "")
+            if hits:
+                shown = hits[0] if len(hits[0]) <= 100 else hits[0][:97] + "..."
+                warnings.append(Problem(
+                    _where(card), f"{card.id}: {field_name} reads like instructions to the "
+                    f"model, which will not see it: {shown!r}", card.id))
+    return warnings

@@ -14,7 +14,7 @@ import pytest
 
 from knowledge import cards as cards_module
 from knowledge.cards import MAX_CARDS_PER_FILE, load_card_file, load_cards
-from knowledge.errors import CardError
+from knowledge.common.errors import CardError
 from tests.conftest import MINI_COURSE, erica_env
 from tutor.cli import main
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.cards import Concept, dump_cards, load_card_file, load_cards
-from knowledge.errors import CardError
+from knowledge.common.errors import CardError
 from tests.conftest import MINI_COURSE
 
 

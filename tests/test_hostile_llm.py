@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.errors import BackendError, ModelError
+from knowledge.common.errors import BackendError, ModelError
 from tutor.llm.http_backend import OpenAIHttpBackend
 from tutor.llm.packaged import resolve_gguf
 

@@ -10,8 +10,8 @@ import pytest
 
 from knowledge import onnx_embedding
 from knowledge.cards import load_cards
+from knowledge.common.errors import ModelError
 from knowledge.embeddings import EMBEDDING_MODELS, load_embedder
-from knowledge.errors import ModelError
 from tests.conftest import MINI_COURSE, TEST_MODELS, erica_env
 
 SPEC = EMBEDDING_MODELS["minilm-l6-int8"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from knowledge.errors import InvalidInputError
+from knowledge.common.errors import InvalidInputError
 from knowledge.questions import MAX_QUESTION_CHARS, looks_like_follow_up
 from tutor import runtime
 

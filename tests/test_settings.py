@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.errors import InvalidInputError
-from tutor.settings import load_settings
+from knowledge.common.errors import InvalidInputError
+from tutor.settings import Settings, load_settings, replace, settings_bounds, settings_help
 
 
 def test_defaults():
@@ -51,3 +51,45 @@ def test_models_dir_follows_the_data_dir_unless_set(monkeypatch, tmp_path: Path)
     settings = load_settings()
     assert settings.models_dir == tmp_path / "shared-models"
     assert settings.as_dict()["models_dir"] == str(tmp_path / "shared-models")
+
+
+@pytest.mark.catalogue
+def test_non_utf8_settings_file_is_a_clear_error(tmp_path: Path, monkeypatch):
+    cfg = tmp_path / "erica.toml"
+    cfg.write_bytes('ui_host = "caf\xe9"\n'.encode("latin-1"))
+    monkeypatch.setenv("ERICA_CONFIG", str(cfg))
+    with pytest.raises(InvalidInputError, match="not UTF-8") as info:
+        load_settings()
+    assert str(cfg) in info.value.cause and "UTF-8" in info.value.fix
+
+
+def test_one_declaration_gives_bounds_help_and_checks(monkeypatch):
+    assert settings_bounds("prerequisite_depth") == (0, 10)
+    assert settings_bounds("semantic_results") == (1, 100)
+    assert "default 2" in settings_help("prerequisite_depth")
+    # the whole declared range is valid config, the bound + 1 is not, named with its range
+    monkeypatch.setenv("ERICA_PREREQUISITE_DEPTH", "10")
+    assert load_settings().prerequisite_depth == 10
+    monkeypatch.setenv("ERICA_PREREQUISITE_DEPTH", "11")
+    with pytest.raises(InvalidInputError, match=r"prerequisite_depth must be between 0 and 10"):
+        load_settings()
+
+
+def test_replace_and_direct_construction_validate_like_loading():
+    s = Settings(data_dir=Path("/tmp/erica-x"))  # defaults + arguments, no environment
+    assert s.models_dir == Path("/tmp/erica-x/models")
+    assert replace(s, max_concepts=4).max_concepts == 4
+    with pytest.raises(InvalidInputError, match="max_concepts must be between 1 and 100"):
+        replace(s, max_concepts=0)
+    with pytest.raises(InvalidInputError, match="log_level"):
+        replace(s, log_level="LOUD")
+    assert hash(s) == hash(Settings(data_dir=Path("/tmp/erica-x")))
+
+
+def test_retrieval_options_use_the_settings_bounds():
+    from tutor.runtime import retrieval_options
+
+    s = Settings()
+    assert retrieval_options(s, None, 10, None) == (5, 10, 10)
+    with pytest.raises(InvalidInputError, match="prerequisite_depth must be between 0 and 10"):
+        retrieval_options(s, None, 11, None)

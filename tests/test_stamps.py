@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from knowledge import onnx_embedding
+from knowledge.common.hashing import file_record, stamp_matches, write_stamp
 from knowledge.embeddings import EMBEDDING_MODELS
-from knowledge.hashing import file_record, stamp_matches, write_stamp
 from tests.conftest import TEST_MODELS
 from tutor.llm import packaged
 from tutor.llm.packaged import PackagedGGUF, resolve_gguf

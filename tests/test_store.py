@@ -9,9 +9,9 @@ import pytest
 from knowledge.build import build_concepts, content_hash
 from knowledge.cards import load_cards
 from knowledge.chroma_client import open_client, writer_lock
+from knowledge.common.errors import StoreError
 from knowledge.course import CONCEPTS, card_metadata, load_course
 from knowledge.embeddings import load_embedder
-from knowledge.errors import StoreError
 from knowledge.store import Record, VersionedCollection
 from knowledge.synthetic import synthetic_cards
 from tests.conftest import MINI_COURSE, TEST_MODELS

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from knowledge.errors import EricaError
+from knowledge.common.errors import EricaError
 from knowledge.questions import recover_text
 from tutor.settings import Settings, load_settings
 

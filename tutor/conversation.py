@@ -16,8 +16,5 @@ class Conversation:
         self.turns.append((question, answer))
         del self.turns[:-self.max_turns]
 
-    def questions(self) -> list[str]:
-        return [q for q, _ in self.turns]
-
     def clear(self) -> None:
         self.turns.clear()

@@ -16,10 +16,10 @@ from pathlib import Path
 from knowledge.chroma_client import open_client
 from knowledge.course import CONCEPTS, Course, load_course
 from knowledge.embeddings import Embedder, load_embedder
-from knowledge.ingest.passage_search import load_passage_index
+from knowledge.passages import load_passage_index
 from knowledge.retrieval import Retriever
 from knowledge.store import VersionedCollection
-from tutor.settings import Settings
+from tutor.settings import Settings, replace
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -61,7 +61,7 @@ def retriever(settings: Settings) -> Retriever:
     """
     info = concepts(settings).info()
     if info is None:
-        from knowledge.errors import StoreError
+        from knowledge.common.errors import StoreError
 
         raise StoreError(f"the concept store in {settings.chroma_url or settings.chroma_path} "
                          "is empty", "build it with `erica kb build`")
@@ -93,15 +93,8 @@ def reset_store_folder(settings: Settings) -> Path | None:
 def retrieval_options(settings: Settings, k: int | None, depth: int | None,
                       max_concepts: int | None) -> tuple[int, int, int]:
     """Per-request options (CLI flags, UI sliders) with the settings as defaults, checked
-    against the same bounds."""
-    from knowledge.errors import InvalidInputError
-
-    k = settings.semantic_results if k is None else k
-    depth = settings.prerequisite_depth if depth is None else depth
-    max_concepts = settings.max_concepts if max_concepts is None else max_concepts
-    if not 1 <= k <= 100 or not 0 <= depth <= 10 or not 1 <= max_concepts <= 100:
-        raise InvalidInputError(
-            f"k={k}, depth={depth}, max={max_concepts} out of range",
-            "use k and max in 1..100 and depth in 0..10",
-        )
-    return k, depth, max_concepts
+    against the settings' own declared bounds."""
+    checked = replace(settings, **{name: value for name, value in (
+        ("semantic_results", k), ("prerequisite_depth", depth), ("max_concepts", max_concepts))
+        if value is not None})
+    return checked.semantic_results, checked.prerequisite_depth, checked.max_concepts

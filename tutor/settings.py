@@ -8,18 +8,30 @@ The TOML file is ``$ERICA_CONFIG`` if set, else ``./erica.toml``, else
     semantic_results = 8
 
 Every field is also an environment variable: ``ERICA_`` + the upper-case field name.
+
+Each setting is declared once, below, with its type, default, bounds and help; the CLI (flag
+defaults and help), the UI (slider bounds, :func:`settings_bounds`) and ``erica config`` read
+that declaration. pydantic-settings reads the environment; the TOML file is read here so that
+a broken or non-UTF-8 file is a clear error.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from knowledge.errors import InvalidInputError
+from annotated_types import Ge, Le
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from knowledge.common.errors import InvalidInputError
 
 SHIPPED_COURSE = Path(__file__).resolve().parent.parent / "knowledge" / "courses" / "intro_ai"
 
@@ -29,73 +41,133 @@ def _default_data_dir() -> Path:
     return Path(base) / "erica"
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Effective configuration. Build it with :func:`load_settings`."""
+def _path(raw: Any) -> Any:
+    return Path(str(raw)).expanduser() if isinstance(raw, str | Path) else raw
 
-    data_dir: Path = field(default_factory=_default_data_dir)
-    course_dirs: tuple[Path, ...] = (SHIPPED_COURSE,)
-    models_dir: Path | None = None  # None = data_dir/models: assembled and derived models
-    chroma_url: str = ""  # "" = embedded PersistentClient in data_dir/chroma
-    embedding_model: str = "minilm-l6-int8"
-    llm_backend: str = "llama-cpp"  # llama-cpp | openai-http
-    llm_model: str = "qwen2.5-coder-1.5b"  # packaged name or a path to a .gguf file
-    llm_url: str = ""  # base URL of an OpenAI-compatible server, for llm_backend=openai-http
-    llm_threads: int = 2
-    llm_context: int = 4096
-    max_tokens: int = 600
-    llm_timeout_s: float = 300.0
-    semantic_results: int = 5
-    prerequisite_depth: int = 2
-    max_concepts: int = 10
-    history_turns: int = 3
-    min_match_score: float = 0.30  # below this best cosine score the course "does not cover" it
-    context_words: int = 100  # card text the model reads: 100 tokens cost ~2.3 s on 1.5B here
-    clip_model: str = "mini-clip"  # "mini-clip" (shipped) or an open_clip model name
-    clip_pretrained: str = "laion2b_s34b_b79k"  # tag or local weights file, for open_clip models
-    clip_image_roots: tuple[Path, ...] = ()  # folders the UI may index besides uploads
-    upload_max_mb: int = 20
-    ui_host: str = "127.0.0.1"
-    ui_port: int = 8501
-    log_level: str = "WARNING"
+
+def _paths(raw: Any) -> Any:
+    """A list (TOML) or an ``os.pathsep``-separated string (environment) of folders."""
+    if isinstance(raw, str):
+        raw = [p for p in raw.split(os.pathsep) if p]
+    if isinstance(raw, list | tuple):
+        return tuple(_path(p) for p in raw)
+    return raw
+
+
+ExpandedPath = Annotated[Path, BeforeValidator(_path)]
+Folders = Annotated[tuple[Path, ...], NoDecode, BeforeValidator(_paths)]
+
+
+class Settings(BaseModel):
+    """Effective configuration. Build it with :func:`load_settings`.
+
+    Constructing ``Settings(...)`` directly gives the defaults plus the arguments (no file, no
+    environment), validated like loaded settings.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    data_dir: ExpandedPath = Field(default_factory=_default_data_dir,
+                                   description="the ChromaDB folder, assembled models, image sets")
+    course_dirs: Folders = Field((SHIPPED_COURSE,),
+                                 description="folders of card files (`:`-separated)")
+    models_dir: ExpandedPath | None = Field(
+        None, description="assembled and derived models (default: DATA_DIR/models)")
+    chroma_url: str = Field("", description="a Chroma server URL; empty: the embedded folder")
+    embedding_model: str = Field("minilm-l6-int8",
+                                 description="sentence embedder: minilm-l6-int8 or minilm-l6")
+    llm_backend: str = Field("llama-cpp",
+                             description="a registered LLM backend: llama-cpp, openai-http, fake")
+    llm_model: str = Field("qwen2.5-coder-1.5b",
+                           description="a packaged model name or a path to a .gguf file")
+    llm_url: str = Field("", description="base URL of an OpenAI-compatible server "
+                         "(for llm_backend=openai-http)")
+    llm_threads: int = Field(2, ge=1, le=256, description="CPU threads of the in-process model")
+    llm_context: int = Field(4096, ge=256, le=131072, description="context window in tokens")
+    max_tokens: int = Field(220, ge=1, le=8192,
+                            description="longest model answer in tokens (a few sentences)")
+    llm_timeout_s: float = Field(300.0, gt=0, le=3600,
+                                 description="wall-clock limit of one reply, queue included")
+    semantic_results: int = Field(5, ge=1, le=100, description="semantic search results")
+    prerequisite_depth: int = Field(2, ge=0, le=10, description="prerequisite depth")
+    max_concepts: int = Field(10, ge=1, le=100, description="max concepts")
+    history_turns: int = Field(3, ge=0, le=50, description="earlier turns a follow-up sees")
+    min_match_score: float = Field(
+        0.30, ge=-1.0, le=1.0,
+        description="below this best cosine score the course does not cover the question")
+    context_words: int = Field(450, ge=10, le=5000,
+                               description="card words of the main concepts the model answers "
+                               "from (their summary, explanation and worked example)")
+    clip_model: str = Field("mini-clip",
+                            description="mini-clip (shipped) or an open_clip model name")
+    clip_pretrained: str = Field("laion2b_s34b_b79k",
+                                 description="open_clip tag or a local weights file")
+    clip_image_roots: Folders = Field((), description="folders the UI may index besides uploads")
+    upload_max_mb: int = Field(20, ge=1, le=10240, description="largest upload in MB")
+    ui_host: str = Field("127.0.0.1", description="address the UI listens on")
+    ui_port: int = Field(8501, ge=1, le=65535, description="port the UI listens on")
+    log_level: str = Field("WARNING", pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$",
+                           description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
+
+    def model_post_init(self, _context: Any) -> None:
+        if self.models_dir is None:  # frozen: set once, while the object is being built
+            object.__setattr__(self, "models_dir", self.data_dir / "models")
 
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
 
-    def __post_init__(self) -> None:
-        if self.models_dir is None:
-            object.__setattr__(self, "models_dir", self.data_dir / "models")
-
     def as_dict(self) -> dict[str, Any]:
-        return {f.name: _to_plain(getattr(self, f.name)) for f in fields(self)}
+        return self.model_dump(mode="json")
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise _explain(exc) from None
 
 
-def _to_plain(value: Any) -> Any:
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, tuple):
-        return [_to_plain(v) for v in value]
-    return value
+class _TomlFile(PydanticBaseSettingsSource):
+    """The settings file, read as UTF-8 TOML; unreadable files are a clear error."""
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does it all
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = config_file()
+        if path is None:
+            return {}
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInputError(
+                f"settings file {path} is not UTF-8 text (byte {exc.start})",
+                "save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`) or unset ERICA_CONFIG",
+            ) from None
+        except OSError as exc:
+            raise InvalidInputError(f"settings file {path} cannot be read: {exc}",
+                                    "fix the file or unset ERICA_CONFIG") from exc
+        try:
+            values = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInputError(f"settings file {path} cannot be read: {exc}",
+                                    "fix the TOML or unset ERICA_CONFIG") from exc
+        unknown = sorted(set(values) - set(Settings.model_fields))
+        if unknown:
+            raise InvalidInputError(f"unknown setting(s) in {path}: {', '.join(unknown)}",
+                                    "run `erica config` to see the valid names")
+        return values
 
 
-def _coerce(name: str, annotation: str, raw: Any) -> Any:
-    try:
-        if annotation in ("Path", "Path | None"):
-            return Path(str(raw)).expanduser()
-        if annotation == "tuple[Path, ...]":
-            items = raw if isinstance(raw, list) else [p for p in str(raw).split(os.pathsep) if p]
-            return tuple(Path(str(p)).expanduser() for p in items)
-        if annotation == "int":
-            return int(raw)
-        if annotation == "float":
-            return float(raw)
-        return str(raw)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"setting {name}={raw!r} is not a valid {annotation}",
-            f"set ERICA_{name.upper()} (or {name} in the settings file) to a {annotation}",
-        ) from exc
+class _Loaded(BaseSettings, Settings):
+    """Settings as read from the TOML file and the environment (pydantic-settings)."""
+
+    model_config = SettingsConfigDict(env_prefix="ERICA_", frozen=True, extra="forbid")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
+                                   dotenv_settings, file_secret_settings):
+        return init_settings, env_settings, _TomlFile(settings_cls)
 
 
 def config_file() -> Path | None:
@@ -111,42 +183,56 @@ def config_file() -> Path | None:
 
 def load_settings(**overrides: Any) -> Settings:
     """Defaults < settings file < environment < explicit keyword overrides."""
-    values: dict[str, Any] = {}
-    path = config_file()
-    if path is not None:
-        try:
-            values.update(tomllib.loads(path.read_text(encoding="utf-8")))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise InvalidInputError(f"settings file {path} cannot be read: {exc}",
-                                    "fix the TOML or unset ERICA_CONFIG") from exc
-    known = {f.name: f for f in fields(Settings)}
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise InvalidInputError(f"unknown setting(s) in {path}: {', '.join(unknown)}",
-                                "run `erica config` to see the valid names")
-    for name in known:
-        env = os.environ.get(f"ERICA_{name.upper()}")
-        if env is not None:
-            values[name] = env
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    coerced = {k: _coerce(k, str(known[k].type), v) for k, v in values.items()}
-    settings = Settings(**coerced)
-    _check(settings)
-    return settings
-
-
-def _check(settings: Settings) -> None:
-    for name in ("semantic_results", "max_concepts"):
-        if not 1 <= getattr(settings, name) <= 100:
-            raise InvalidInputError(f"{name} must be between 1 and 100",
-                                    f"set ERICA_{name.upper()} to a value in 1..100")
-    if not 0 <= settings.prerequisite_depth <= 10:
-        raise InvalidInputError("prerequisite_depth must be between 0 and 10",
-                                "set ERICA_PREREQUISITE_DEPTH to a value in 0..10")
+    try:
+        loaded = _Loaded(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise _explain(exc) from None
+    return Settings(**{name: getattr(loaded, name) for name in Settings.model_fields})
 
 
 def replace(settings: Settings, **changes: Any) -> Settings:
     """A copy with some fields changed (validated like loaded settings)."""
-    new = dataclasses.replace(settings, **changes)
-    _check(new)
-    return new
+    return Settings(**{**{n: getattr(settings, n) for n in Settings.model_fields}, **changes})
+
+
+def settings_bounds(name: str) -> tuple[float | None, float | None]:
+    """(lowest, highest) allowed value of a numeric setting; None where unbounded."""
+    lo = hi = None
+    for rule in Settings.model_fields[name].metadata:
+        if isinstance(rule, Ge):
+            lo = rule.ge
+        elif isinstance(rule, Le):
+            hi = rule.le
+        elif getattr(rule, "gt", None) is not None:
+            lo = rule.gt
+    return lo, hi
+
+
+def settings_help(name: str) -> str:
+    """The declared help of a setting, with its default where it has a plain one."""
+    field = Settings.model_fields[name]
+    default = field.get_default(call_default_factory=True)
+    if isinstance(default, tuple):
+        default = os.pathsep.join(str(p) for p in default)
+    return f"{field.description} (default {default})" if default not in (None, "") \
+        else str(field.description)
+
+
+def _explain(exc: ValidationError) -> InvalidInputError:
+    """The first problem of a failed validation, named as the user wrote it."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else "?"
+    raw = error.get("input")
+    where = f"ERICA_{name.upper()} (or {name} in the settings file)"
+    if error["type"] == "extra_forbidden":
+        return InvalidInputError(f"unknown setting {name}",
+                                 "run `erica config` to see the valid names")
+    if name in Settings.model_fields and error["type"] in (
+            "greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        lo, hi = settings_bounds(name)
+        return InvalidInputError(f"{name} must be between {lo} and {hi} (got {raw!r})",
+                                 f"set {where} to a value in {lo}..{hi}")
+    kind = Settings.model_fields[name].annotation if name in Settings.model_fields else ""
+    kind = getattr(kind, "__name__", str(kind))
+    return InvalidInputError(f"setting {name}={raw!r} is not a valid {kind}: {error['msg']}",
+                             f"set {where} to a valid {kind}")

@@ -22,8 +22,25 @@ def subgraph_dot(course: Course, retrieval: Retrieval) -> str:
     return to_dot(course.graph.subgraph(ids), highlight=colours)
 
 
-def show_retrieved_context(course: Course, retrieval: Retrieval, key: str) -> None:
+VERDICT_LABELS = {"supported": "✅ shown", "meta": "✅ shown (about the notes)",
+                  "unsupported": "⚠️ left out: not in the cards",
+                  "contradicted": "⛔ left out: contradicts the cards"}
+
+
+def show_checks(checks: list[dict]) -> None:
+    """Each sentence the model wrote, its verdict, support score and the card sentence."""
+    st.markdown("**The model's sentences, checked against the cards**")
+    st.dataframe([{"sentence": c["sentence"], "verdict": VERDICT_LABELS[c["verdict"]],
+                   "support": c["support"], "why": c["reason"], "card": c["card"],
+                   "closest card sentence": c["evidence"]} for c in checks],
+                 hide_index=True, width="stretch")
+
+
+def show_retrieved_context(course: Course, retrieval: Retrieval, key: str,
+                           checks: list[dict] | None = None) -> None:
     """The body of the *View Retrieved Context* expander."""
+    if checks:
+        show_checks(checks)
     st.caption("Learning-path order. Orange: semantic matches; blue: prerequisites "
                f"(question: “{retrieval.question[:120]}”"
                + (", read together with the previous question" if retrieval.used_history

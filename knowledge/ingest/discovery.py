@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from slugify import slugify as _slugify
 
 from knowledge.ingest.passages import Passage, split_sentences
 
@@ -111,19 +112,11 @@ def base_name(name: str) -> str:
     return re.sub(r"\s*\([^)]*\)\s*", " ", name).strip()
 
 
-_TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-                     ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n",
-                      "o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "",
-                      "y", "", "e", "yu", "ya"], strict=True))
-
-
 def slugify(text: str) -> str:
-    """A card id from a name: ascii letters, digits and single hyphens."""
-    text = "".join(_TRANSLIT.get(ch, ch) for ch in text.lower())
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    text = text.replace("*", "-star").replace("+", "-plus")
-    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    return re.sub(r"-{2,}", "-", slug)[:60].strip("-") or "concept"
+    """A card id from a name: ascii letters, digits and single hyphens (python-slugify
+    transliterates Czech and Russian; ``A*`` is ``a-star``, ``C++`` is ``c-plus-plus``)."""
+    return _slugify(text, max_length=60, replacements=[["*", " star "], ["+", " plus "]]) \
+        or "concept"
 
 
 @dataclass

@@ -3,7 +3,8 @@
 A passage is about one paragraph (``TARGET_WORDS``, never more than ``MAX_WORDS``) and keeps
 where it came from. Transcript cues are grouped into passages of up to ``MAX_SPAN_S`` seconds.
 Sentences addressed to a language model ("ignore your instructions ...") are removed here,
-before anything is stored: course material is data, never instructions.
+before anything is stored, by the one filter of :mod:`knowledge.common.injection`: course
+material is data, never instructions.
 """
 
 from __future__ import annotations
@@ -12,25 +13,15 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from knowledge.common.injection import REMOVED, scrub
 from knowledge.ingest.readers import Document, Location, Segment
 
 TARGET_WORDS = 110
 MAX_WORDS = 170
 MIN_WORDS = 3
 MAX_SPAN_S = 90.0
-REMOVED = "[instruction-like text removed]"
 
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+(?=[\"'“„(\[]?[A-ZÁČĎÉĚÍŇÓŘŠŤÚŮÝŽА-ЯЁ0-9])")
-# Text that talks to an AI model instead of a student (English, Czech, Russian).
-_HINT = re.compile(r"ignor|disregard|forget|overrid|you are now|instruction|system prompt|"
-                   r"developer mode|zapome|игнорир|забудь", re.IGNORECASE)
-_INJECTION = [re.compile(p, re.IGNORECASE) for p in (
-    r"\b(ignore|disregard|forget|override)\b.{0,60}\b(instructions?|prompts?|guidelines)\b",
-    r"\b(you are now|new instructions?|system prompt|developer mode)\b",
-    r"\b(ignoruj(te)?|zapomeň(te)?)\b.*\b(instrukce|pokyny|pravidla)\b",
-    r"(игнорируй(те)?|забудь(те)?).*(инструкци|указани|правил)",
-)]
-_PIECES = re.compile(r"(?<=[.!?\n])")
 
 
 @dataclass(frozen=True)
@@ -64,21 +55,6 @@ class Passage:
     @property
     def words(self) -> int:
         return len(self.text.split())
-
-
-def scrub(text: str) -> tuple[str, int]:
-    """``text`` without instruction-like sentences, and how many were removed."""
-    if not _HINT.search(text):
-        return text, 0
-    out, count = [], 0
-    for piece in _PIECES.split(text):
-        if piece.strip() and any(p.search(piece) for p in _INJECTION):
-            count += 1
-            lead = piece[:len(piece) - len(piece.lstrip())]
-            out.append(lead + REMOVED + ("\n" if piece.endswith("\n") else ""))
-        else:
-            out.append(piece)
-    return "".join(out), count
 
 
 _BLOCK_BREAK = re.compile(r"\n+(?=\s*[-*•–]\s)"

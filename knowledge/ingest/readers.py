@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from knowledge.errors import InvalidInputError
+from knowledge.common.errors import InvalidInputError
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def pretty_title(path: Path) -> str:
 
 # ---------------------------------------------------------------------------------- bytes
 
-def _check_file(path: Path, max_bytes: int) -> int:
+def check_file(path: Path, max_bytes: int) -> int:
     try:
         info = path.stat()
     except FileNotFoundError as exc:
@@ -157,7 +157,7 @@ def _check_file(path: Path, max_bytes: int) -> int:
 
 def read_bytes(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     """The file's bytes after the size and permission checks."""
-    _check_file(path, max_bytes)
+    check_file(path, max_bytes)
     if not os.access(path, os.R_OK):
         raise SkipFile("permission denied (not readable by this user)",
                        "make it readable (chmod +r) or ask its owner")
@@ -215,12 +215,70 @@ def _plausibility(text: str) -> float:
     return score
 
 
-def decode_text(data: bytes, fallbacks: Iterable[str] = ("cp1250", "cp1251", "latin-1"),
-                ) -> tuple[str, str]:
-    """Text and the encoding it was read with; SkipFile for binary data.
+# Single-byte code pages of the supported languages (English, Czech, Russian)
+LEGACY_ENCODINGS = ("cp1250", "iso8859_2", "cp1251", "koi8_r", "cp866", "iso8859_5",
+                    "mac_cyrillic", "cp1252", "latin_1")
+_RUSSIAN_COMMON = set("оеаинтсрвл")  # the ten most frequent letters: ~2/3 of Russian text
+_CASE_FLIP = re.compile(r"[a-zà-žа-яё][A-ZÀ-ŽА-ЯЁ]")
 
-    Order: byte-order marks, strict UTF-8, then the single-byte code page among
-    ``fallbacks`` whose result looks most like prose (Czech cp1250, Russian cp1251, latin-1).
+
+def reads_as_supported_language(text: str) -> bool:
+    """True if ``text`` plausibly is English, Czech or Russian, as a right decoding gives.
+
+    A wrong code page shows as letters of no supported language, control characters, words
+    mixing scripts, or Cyrillic with the wrong letter frequencies and case ("мЕЛЖХЪ 4" is
+    KOI8-R read as cp1251).
+    """
+    odd = sum(1 for ch in text if 0x80 <= ord(ch) <= 0x9F or ch == "\ufffd")
+    foreign = [ch for ch in text if ord(ch) > 127 and ch.isalpha()
+               and ch not in _CZECH and ch not in _WESTERN and not _CYR.match(ch)]
+    non_ascii = sum(1 for ch in text if ord(ch) > 127 and ch.isalpha()) or 1
+    if odd or len(foreign) > 0.05 * non_ascii:
+        return False
+    words = _WORD.findall(text)
+    if sum(1 for w in words if _CYR.search(w) and _LAT.search(w)) > 0.05 * max(1, len(words)):
+        return False
+    cyrillic = [ch.lower() for ch in text if _CYR.match(ch)]
+    if len(cyrillic) >= 20:
+        if sum(ch in _RUSSIAN_COMMON for ch in cyrillic) < 0.45 * len(cyrillic):
+            return False
+        cyr_words = [w for w in words if _CYR.search(w)]
+        if sum(1 for w in cyr_words if _CASE_FLIP.search(w)) > 0.1 * len(cyr_words):
+            return False
+    return True
+
+
+def _legacy_decoding(data: bytes, fallbacks: Iterable[str]) -> tuple[str, str]:
+    """The supported code page under which ``data`` reads as English, Czech or Russian.
+
+    charset-normalizer proposes code pages (by byte and letter statistics); each proposal and
+    each fallback is decoded and checked with :func:`reads_as_supported_language`; among the
+    plausible ones the one that reads most like prose wins. None plausible: SkipFile, never
+    gibberish stored as success.
+    """
+    from charset_normalizer import from_bytes
+
+    sample = data[:SNIFF_BYTES]
+    proposed = [m.encoding for m in from_bytes(sample, cp_isolation=list(LEGACY_ENCODINGS))]
+    candidates = list(dict.fromkeys([*proposed, *fallbacks]))
+    decoded = {enc: sample.decode(enc, errors="replace") for enc in candidates}
+    plausible = [enc for enc in candidates if reads_as_supported_language(decoded[enc])]
+    if not plausible:
+        raise SkipFile(
+            "the text encoding could not be recognised (it is not UTF-8, and no code page "
+            f"makes it read as English, Czech or Russian; tried {', '.join(candidates[:6])})",
+            "save the file as UTF-8 (e.g. `iconv -f KOI8-R -t UTF-8 FILE`) and ingest it again")
+    best = max(plausible, key=lambda enc: _plausibility(decoded[enc]))
+    return data.decode(best, errors="replace"), best
+
+
+def decode_text(data: bytes, fallbacks: Iterable[str] = ("cp1250", "cp1251", "latin_1"),
+                ) -> tuple[str, str]:
+    """Text and the encoding it was read with; SkipFile for binary data or an encoding that
+    cannot be recognised.
+
+    Order: byte-order marks, strict UTF-8, then the supported single-byte code page that
+    charset-normalizer or ``fallbacks`` propose and that reads as English, Czech or Russian.
     """
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
@@ -244,9 +302,7 @@ def decode_text(data: bytes, fallbacks: Iterable[str] = ("cp1250", "cp1251", "la
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    sample = data[:SNIFF_BYTES]
-    best = max(fallbacks, key=lambda enc: _plausibility(sample.decode(enc, errors="replace")))
-    return data.decode(best, errors="replace"), best
+    return _legacy_decoding(data, fallbacks)
 
 
 # ---------------------------------------------------------------------------------- PDF

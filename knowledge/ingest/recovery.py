@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.chroma_client import open_client
-from knowledge.errors import StoreError
-from knowledge.ingest.store import PASSAGES
+from knowledge.common.errors import StoreError
+from knowledge.passages import PASSAGES
 from knowledge.store import Record, VersionedCollection, verify_collection
 
 log = logging.getLogger(__name__)

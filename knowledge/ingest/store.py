@@ -18,19 +18,8 @@ import numpy as np
 
 from knowledge.ingest.passages import Passage
 from knowledge.ingest.readers import Location
+from knowledge.passages import PASSAGES, join_ids
 from knowledge.store import BuildInfo, Record, VersionedCollection
-
-PASSAGES = "passages"
-
-
-def join_ids(ids: Iterable[str]) -> str:
-    """Concept ids as one metadata string ``,a,b,`` (Chroma refuses empty lists)."""
-    ids = list(dict.fromkeys(ids))
-    return "," + ",".join(ids) + "," if ids else ""
-
-
-def split_ids(text: str) -> list[str]:
-    return [i for i in (text or "").split(",") if i]
 
 
 def passage_metadata(p: Passage, source_sha: str, about: Iterable[str],

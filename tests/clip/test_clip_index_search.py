@@ -11,7 +11,7 @@ import pytest
 
 from knowledge.errors import InvalidInputError
 from tests.clip.conftest import scene_image, write_bad_images
-from tutor.clip import index, search
+from tutor.clip import index, search, sets
 from tutor.settings import Settings
 
 
@@ -41,8 +41,8 @@ def test_incremental_indexing_with_bad_files(tmp_path: Path, mini_model):
     assert third.updated == 1 and third.removed == 1 and third.added == 0
     assert third.unchanged == len(readable) - 1
     assert third.total == len(readable)
-    sets = {s.name: s.count for s in index.list_sets(settings, mini_model)}
-    assert sets == {"pics": len(readable)}
+    found = {s.name: s.count for s in sets.list_sets(settings, mini_model)}
+    assert found == {"pics": len(readable)}
 
 
 def test_empty_and_missing_folders(tmp_path: Path, mini_model):
@@ -53,7 +53,7 @@ def test_empty_and_missing_folders(tmp_path: Path, mini_model):
     with pytest.raises(InvalidInputError, match="does not exist"):
         index.index_folder(settings, mini_model, "e", tmp_path / "nope", progress=False)
     with pytest.raises(InvalidInputError, match="not a valid image-set name"):
-        index.collection_name("bad name!", mini_model)
+        sets.collection_name("bad name!", mini_model)
     with pytest.raises(InvalidInputError, match="does not exist"):
         search.search_text(settings, mini_model, "never-indexed", "a cat")
 
@@ -70,7 +70,7 @@ def test_text_search_over_the_demo_set(demo_indexed, mini_model):
 
 
 def test_image_search_finds_the_image_itself(demo_indexed, mini_model):
-    folder = index.demo_folder(demo_indexed)
+    folder = sets.demo_folder(demo_indexed)
     target = folder / "scene_004.png"
     hits = search.search_image(demo_indexed, mini_model, "demo", target, k=3)
     assert Path(hits[0].path) == target.resolve()
@@ -96,7 +96,7 @@ def test_feedback_session_rounds_and_reset(demo_indexed, mini_model):
 def test_demo_set_is_created_on_first_use(tmp_path: Path, mini_model, demo_indexed):
     settings = Settings(data_dir=tmp_path / "fresh")
     # the images are copied to save drawing them again; indexing on first use is the test
-    shutil.copytree(index.demo_folder(demo_indexed), index.demo_folder(settings))
+    shutil.copytree(sets.demo_folder(demo_indexed), sets.demo_folder(settings))
     hits = search.search_text(settings, mini_model, "demo", "a rocket", k=2)
     assert len(hits) == 2
     assert index.ensure_demo_set(settings, mini_model) is None  # complete: no work
@@ -131,3 +131,31 @@ def test_uploads_are_decoded_safely_and_indexed(tmp_path: Path, mini_model):
         index.save_upload(settings, b"x" * (2 * 1024 * 1024), "huge.png")
     report = index.index_files(settings, mini_model, "uploads", [saved], progress=False)
     assert report.added == 1 and report.total == 1
+
+
+@pytest.mark.catalogue(case="clip: image deleted after indexing")
+def test_images_deleted_after_indexing_are_reported_not_returned(tmp_path: Path, mini_model):
+    settings = Settings(data_dir=tmp_path / "data")
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    for i, colour in enumerate(("red", "blue", "green", "yellow")):
+        scene_image(colour, "circle").save(folder / f"{i}-{colour}.png")
+    index.index_folder(settings, mini_model, "pics", folder, progress=False)
+    (folder / "0-red.png").unlink()
+    hits = search.search_text(settings, mini_model, "pics", "a red circle", k=4)
+    assert all(h.exists for h in hits) and len(hits) == 3
+    assert [h.rank for h in hits] == [1, 2, 3]
+    assert [Path(p).name for p in hits.gone] == ["0-red.png"]
+    message = search.gone_message("pics", hits.gone)
+    assert "deleted after it was indexed" in message and "erica clip index" in message
+    session = search.FeedbackSession(settings, mini_model, "pics", text="a red circle")
+    assert [Path(p).name for p in session.gone] == ["0-red.png"]
+    assert index.prune_missing(settings, mini_model, "pics") == 1
+    again = search.search_text(settings, mini_model, "pics", "a red circle", k=4)
+    assert len(again) == 3 and not again.gone
+
+
+def test_an_empty_feedback_query_says_so_in_plain_words(demo_indexed, mini_model):
+    with pytest.raises(InvalidInputError, match="nothing to search for") as err:
+        search.FeedbackSession(demo_indexed, mini_model, "demo")
+    assert "red circles" in err.value.fix

@@ -13,13 +13,14 @@ import pytest
 
 from knowledge.cards import load_cards
 from knowledge.chroma_client import open_client
-from knowledge.ingest.passage_search import best_passages, further_reading, load_passage_index
 from knowledge.ingest.pipeline import IngestOptions, ingest
 from knowledge.ingest.samples import minimal_pdf
-from knowledge.ingest.store import PassageStore, split_ids
+from knowledge.ingest.store import PassageStore
+from knowledge.passages import best_passages, load_passage_index, split_ids
 from knowledge.validate import validate
 from tests.conftest import MINI_COURSE
 from tests.ingest.conftest import SLIDES, write_bad_material, write_good_material
+from tutor.reading import further_reading
 
 
 class CountingEmbedder:
@@ -266,7 +267,7 @@ def test_passage_aware_retrieval(ingested, embedder, tmp_path):
     retrieval = retriever.retrieve(question, k=3)
     vec, _ = retriever.query_vector(question)
     index = load_passage_index(client)
-    hits = best_passages(retrieval, vec, index)
+    hits = best_passages(retrieval.concepts, vec, index)
     assert hits and hits[0].label == "Lecture 02 astar, slide 2"
     assert hits[0].concept_id == "admissible-heuristic" and hits[0].defines
     assert "never overestimates" in hits[0].text
@@ -274,7 +275,7 @@ def test_passage_aware_retrieval(ingested, embedder, tmp_path):
     assert lines[0].startswith("- Lecture 02 astar, slide 2: “")
     assert load_passage_index(client) is index  # cached until the store changes
     empty = open_client(tmp_path / "chroma")
-    assert best_passages(retrieval, vec, load_passage_index(empty)) == []
+    assert best_passages(retrieval.concepts, vec, load_passage_index(empty)) == []
 
 
 def test_bench_material_keeps_the_syllabus_order(tmp_path):

@@ -197,7 +197,7 @@ def test_sentences_respect_slide_lines():
 
 
 def test_pdfs_are_read_in_worker_processes(tmp_path: Path, monkeypatch):
-    from knowledge.ingest import pipeline
+    from knowledge.ingest import workers
 
     paths = []
     for n in range(3):
@@ -207,9 +207,9 @@ def test_pdfs_are_read_in_worker_processes(tmp_path: Path, monkeypatch):
         paths.append(path)
     (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 broken")
     paths.append(tmp_path / "broken.pdf")
-    monkeypatch.setattr(pipeline, "PROCESS_POOL_MIN_BYTES", 0)  # use the process pool
+    monkeypatch.setattr(workers, "PROCESS_POOL_MIN_BYTES", 0)  # use the process pool
     done = []
-    results = pipeline.read_files(paths, max_bytes=10**6, workers=2,
+    results = workers.read_files(paths, max_bytes=10**6, workers=2,
                                   on_done=lambda: done.append(1))
     assert len(done) == 4
     assert [results[p][0] for p in paths] == ["ok", "ok", "ok", "skip"]

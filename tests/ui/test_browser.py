@@ -2,45 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import ROOT, erica_env, free_port, running_server
-
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def running_app(tmp_path_factory, mini_store: Path):
-    port = free_port()
-    env = {**os.environ, **erica_env(mini_store), "ERICA_CONFIG": ""}
-    log = tmp_path_factory.mktemp("ui") / "streamlit.log"
-    url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "tutor.cli", "ui", "--port", str(port)]
-    with running_server(command, f"{url}/_stcore/health", log, "erica ui", cwd=ROOT, env=env):
-        yield url, port
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: scripts/setup.sh --test installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+from tests.ui.conftest import ARTIFACTS
 
 
 def _ask(page, url: str, question: str) -> None:

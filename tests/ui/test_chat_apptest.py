@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -22,6 +21,10 @@ def _app(env: dict[str, str], use_env) -> AppTest:
     return at
 
 
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
 def _slider(at: AppTest, label: str):
     return next(s for s in at.slider if s.label == label)
 
@@ -34,8 +37,24 @@ def test_layout_matches_the_reference(mini_store: Path, use_env):
                                             "Max concepts"]
     assert [s.value for s in at.slider] == [5, 2, 10]
     assert at.metric[0].label == "Concepts in ChromaDB" and at.metric[0].value == "15"
-    assert at.button[0].label == "Clear Chat"
+    assert any(b.label == "Clear Chat" for b in at.sidebar.button)
     assert at.chat_input[0].placeholder == "Ask a question about AI/ML..."
+
+
+def test_welcome_examples_and_the_stated_limit(mini_store: Path, use_env):
+    from knowledge.questions import MAX_QUESTION_CHARS
+
+    at = _app(erica_env(mini_store), use_env)
+    welcome = "\n".join(md.value for md in at.chat_message[0].markdown)
+    assert "Erica" in welcome and f"{MAX_QUESTION_CHARS:,} characters" in welcome
+    assert at.chat_input[0].proto.max_chars == MAX_QUESTION_CHARS
+    examples = [b for b in at.button if b.key and b.key.startswith("example_")]
+    assert len(examples) >= 3
+    _button(at, "What is backpropagation?").click().run()
+    assert not at.exception, at.exception
+    assert [m["role"] for m in at.session_state["messages"]] == ["user", "assistant"]
+    assert at.session_state["messages"][0]["content"] == "What is backpropagation?"
+    assert not any(b.key and b.key.startswith("example_") for b in at.button)
 
 
 def test_chat_answer_with_context_and_clear(mini_store: Path, use_env):
@@ -47,12 +66,15 @@ def test_chat_answer_with_context_and_clear(mini_store: Path, use_env):
     text = "\n".join(md.value for md in assistant[0].markdown)
     assert "# CLIP" in text and "## Prerequisites" in text and "## Next steps" in text
     expander = next(e for e in at.expander if e.label == "View Retrieved Context")
-    table = expander.dataframe[0].value
+    checks, table = (d.value for d in expander.dataframe[:2])
+    assert set(checks.columns) >= {"sentence", "verdict", "support", "closest card sentence"}
+    assert len(checks) == len(at.session_state["messages"][-1]["checks"]) > 0
     assert "contrastive-learning" in list(table["id"]) and set(table["role"]) == {
         "match", "prerequisite"}
     assert any("digraph" in str(c.proto) for c in expander.get("graphviz_chart"))
-    at.button[0].click().run()  # Clear Chat
-    assert not at.chat_message and not at.session_state["messages"]
+    _button(at, "Clear Chat").click().run()
+    assert not at.session_state["messages"]
+    assert [m.name for m in at.chat_message] == ["assistant"]  # the welcome again
 
 
 def test_sliders_reach_retrieval(mini_store: Path, use_env):
@@ -80,12 +102,22 @@ def test_missing_store_shows_the_fix(tmp_path: Path, use_env):
     assert any("erica kb build" in e.value for e in at.error)
 
 
-@pytest.mark.parametrize("question, message", [("   ", "empty"), ("x" * 100_000, "limit")])
-def test_bad_questions_show_messages(mini_store: Path, use_env, question, message):
+def test_bad_questions_show_messages(mini_store: Path, use_env):
     at = _app(erica_env(mini_store), use_env)
-    at.chat_input[0].set_value(question).run()
+    at.chat_input[0].set_value("   ").run()
     assert not at.exception
-    assert any(message in e.value for e in at.error)
+    assert any("empty" in e.value for e in at.error)
+
+
+def test_the_input_stops_at_the_tutors_limit(mini_store: Path, use_env):
+    """The chat box holds at most the tutor's limit (the browser stops typing and pasting
+    there; the server cuts what a client sends beyond it), and the welcome states it."""
+    from knowledge.questions import MAX_QUESTION_CHARS
+
+    at = _app(erica_env(mini_store), use_env)
+    at.chat_input[0].set_value("x" * 100_000).run()
+    assert not at.exception
+    assert len(at.session_state["messages"][0]["content"]) == MAX_QUESTION_CHARS
 
 
 def test_missing_model_shows_the_fix(mini_store: Path, tmp_path: Path, use_env):

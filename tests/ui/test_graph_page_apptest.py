@@ -36,3 +36,20 @@ def test_semantic_fallback_when_no_name_matches(mini_store: Path, use_env):
     assert not at.exception
     assert at.info and at.selectbox[0].value.startswith("Breadth-first search")
     assert all("(search)" in option for option in at.selectbox[0].options[:3])
+
+
+def test_nonsense_finds_nothing_close(mini_store: Path, use_env):
+    at = _page(mini_store, use_env, "zzzqqq")
+    assert not at.exception
+    assert any("Nothing in the course is close" in w.value for w in at.warning)
+    assert not at.info and not at.selectbox
+
+
+def test_needs_and_builds_on_are_listed_as_text(mini_store: Path, use_env):
+    at = _page(mini_store, use_env, "clip")
+    text = "\n".join(md.value for md in at.markdown)
+    assert "**CLIP needs**" in text and "- Contrastive learning" in text
+    assert "**What builds on CLIP**" in text and "- Zero-shot classification" in text
+    path = next(md.value for md in at.markdown if "→" in md.value)
+    steps = path.count("→") + 1
+    assert any(f"{steps} steps, from the first prerequisite" in c.value for c in at.caption)

@@ -6,7 +6,7 @@
   (decode, preprocess, encode a batch of one) in the same run;
 * text-query latency (encode the text + Chroma top-10) over 1,000 and 100,000 stored vectors
   (clustered around real mini-CLIP image embeddings), p50/p95, with the exact numpy search and
-  the HNSW recall@10 beside it.
+  the HNSW recall@10 beside it (the index built with the settings every image set uses).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def _load(name: str):
 
 def bench_indexing(name: str, paths: list[Path], baseline_n: int, batch_size: int
                    ) -> dict[str, Any]:
-    from tutor.clip.index import Item, encode_one_at_a_time, encode_pipelined
+    from tutor.clip.encode import Item, encode_one_at_a_time, encode_pipelined
 
     t0 = time.perf_counter()
     model = _load(name)
@@ -107,6 +107,7 @@ def bench_queries(model, sizes: list[int], n_queries: int) -> list[dict[str, Any
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
+    from knowledge.chroma_client import HNSW_CONFIGURATION
     from tutor.bench.report import percentile
 
     rng = np.random.default_rng(5)
@@ -117,7 +118,7 @@ def bench_queries(model, sizes: list[int], n_queries: int) -> list[dict[str, Any
         for size in sizes:
             vectors = _vectors(model, size, rng)
             col = client.create_collection(f"bench-{size}", embedding_function=None,
-                                           configuration={"hnsw": {"space": "cosine"}})
+                                           configuration=HNSW_CONFIGURATION)
             t0 = time.perf_counter()
             for i in range(0, size, 5000):
                 col.add(ids=[str(j) for j in range(i, min(size, i + 5000))],

@@ -132,19 +132,19 @@ def _model(settings: Settings):
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from tutor.clip import images, index, video
+    from tutor.clip import images, index, sets, video
 
     model = _model(settings)
     _show_model(model, args.json)
     if args.demo:
-        set_name = args.set_name or index.DEMO_SET
-        if set_name != index.DEMO_SET:
+        set_name = args.set_name or sets.DEMO_SET
+        if set_name != sets.DEMO_SET:
             raise InvalidInputError("--demo always fills the set 'demo'", "drop --set")
         if args.rebuild:
-            index.delete_set(settings, model, set_name)
+            sets.delete_set(settings, model, set_name)
         report = index.ensure_demo_set(settings, model, progress=True)
         if report is None:
-            collection = index.get_collection(settings, model, set_name)
+            collection = sets.get_collection(settings, model, set_name)
             report = index.IndexReport(set_name, collection.name, model.label,
                                        unchanged=collection.count(), total=collection.count())
     else:
@@ -153,9 +153,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
                                     "(or erica clip index --demo)")
         path = args.path.expanduser()
         set_name = args.set_name or _default_set_name(path)
-        index.check_set_name(set_name)
+        sets.check_set_name(set_name)
         if args.rebuild:
-            index.delete_set(settings, model, set_name)
+            sets.delete_set(settings, model, set_name)
         if path.is_file() and path.suffix.lower() in images.VIDEO_SUFFIXES:
             report = video.index_video(settings, model, set_name, path, every_s=args.every)
         elif path.is_file():
@@ -199,6 +199,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         hits = search.search_image(settings, model, args.set_name, args.image, k=args.k)
     else:
         hits = search.search_text(settings, model, args.set_name, args.text, k=args.k)
+    if hits.gone:
+        sys.stderr.write(f"warning: {search.gone_message(args.set_name, hits.gone)}\n")
     if args.json:
         _out(json.dumps([h.to_json() for h in hits], indent=1))
         return 0
@@ -342,7 +344,7 @@ def cmd_get_weights(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_info(args: argparse.Namespace, settings: Settings) -> int:
-    from tutor.clip import index, models
+    from tutor.clip import models, sets
 
     info: dict = {"active": {"model": settings.clip_model,
                              "pretrained": settings.clip_pretrained
@@ -360,7 +362,7 @@ def cmd_info(args: argparse.Namespace, settings: Settings) -> int:
         model = _model(settings)
         info["active"]["label"] = model.label
         info["sets"] = [{"name": s.name, "items": s.count, "kind": s.kind}
-                        for s in index.list_sets(settings, model)]
+                        for s in sets.list_sets(settings, model)]
     except Exception as exc:  # noqa: BLE001 - info still shows what it can
         info["active"]["error"] = str(getattr(exc, "cause", exc))
         info["sets"] = []

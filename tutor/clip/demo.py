@@ -16,6 +16,7 @@ from typing import Any
 from knowledge.errors import InvalidInputError
 
 DEMO_K = 6
+THUMBNAIL_SIDE = 256  # the labelled image as the chat shows it
 SEARCH_CONCEPTS = ("clip", "text-to-image-search", "joint-embedding-space",
                    "vector-similarity-search", "bayesian-relevance-feedback")
 LABEL_CONCEPTS = ("zero-shot-classification", "prompt-templates-for-clip", "prompt-ensembling",
@@ -67,6 +68,7 @@ class ClipDemoResult:
         concept_query: text for looking up further cards (embed it like a question), e.g.
             "CLIP text image search cosine similarity".
         notes: warnings to show (too many labels, a single label...).
+        image: the labelled image (a PIL thumbnail), shown beside its labels.
     """
 
     kind: str
@@ -79,6 +81,7 @@ class ClipDemoResult:
     concept_ids: list[str] = field(default_factory=list)
     concept_query: str = ""
     notes: list[str] = field(default_factory=list)
+    image: Any = None
 
 
 def parse_request(command: str) -> tuple[str, str] | None:
@@ -124,8 +127,8 @@ def chat_demo(command: str, settings: Any, image_bytes: bytes | None = None
 
 
 def _search(settings: Any, model: Any, text: str) -> ClipDemoResult:
-    from tutor.clip.index import DEMO_SET
-    from tutor.clip.search import search_text
+    from tutor.clip.search import gone_message, search_text
+    from tutor.clip.sets import DEMO_SET
 
     if not text:
         raise InvalidInputError("/images needs something to look for",
@@ -137,9 +140,10 @@ def _search(settings: Any, model: Any, text: str) -> ClipDemoResult:
         f"CLIP turned the text \"{text}\" into a vector and compared it with the vectors of "
         f"the {DEMO_SET} images by cosine similarity; the highest cosines come first"
         + (f" (best: {best.score:.3f})." if best else "."))
+    notes = [gone_message(DEMO_SET, hits.gone)] if hits.gone else []
     return ClipDemoResult("search", text, rows, model.label, DEMO_SET, "cosine", explanation,
                           list(SEARCH_CONCEPTS),
-                          "CLIP joint embedding text image search cosine similarity")
+                          "CLIP joint embedding text image search cosine similarity", notes)
 
 
 def _labels(settings: Any, model: Any, labels: str, image_bytes: bytes | None
@@ -154,6 +158,8 @@ def _labels(settings: Any, model: Any, labels: str, image_bytes: bytes | None
     image = decode_bytes(image_bytes, "the uploaded image",
                          max_mb=getattr(settings, "upload_max_mb", 20)).image
     result = label_image(model, image, labels)
+    shown = image.copy()
+    shown.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
     rows = [ClipDemoItem(label, prob) for label, prob in result.labels]
     explanation = (
         f"Each label became {result.templates} prompt(s) from the '{result.template_set}' "
@@ -162,4 +168,4 @@ def _labels(settings: Any, model: Any, labels: str, image_bytes: bytes | None
     return ClipDemoResult("labels", labels, rows, model.label, "", "probability", explanation,
                           list(LABEL_CONCEPTS),
                           "CLIP zero-shot classification prompt templates softmax",
-                          list(result.notes))
+                          list(result.notes), shown)

@@ -139,11 +139,6 @@ def decode_file(path: Path, max_mb: float = MAX_FILE_MB, max_pixels: int = MAX_P
                                 "check the file's permissions") from exc
 
 
-def load_rgb(path: Path) -> Image.Image:
-    """Shorthand: the RGB image of a file (raises InvalidInputError)."""
-    return decode_file(path).image
-
-
 def iter_image_files(folder: Path, recursive: bool = True) -> Iterator[Path]:
     """Image files under ``folder`` by suffix (sorted; hidden files and folders skipped)."""
     folder = Path(folder)
@@ -155,18 +150,22 @@ def iter_image_files(folder: Path, recursive: bool = True) -> Iterator[Path]:
             yield path
 
 
-def check_inside_roots(path: Path, roots: tuple[Path, ...] | list[Path]) -> Path:
+def check_inside_roots(path: Path, roots: tuple[Path, ...] | list[Path],
+                       shown: list[str] | None = None) -> Path:
     """``path`` resolved, if it lies inside one of ``roots``; else InvalidInputError.
 
-    Used by the UI so a browser user cannot index arbitrary folders of the server.
+    Used by the UI so a browser user cannot index arbitrary folders of the server. The error
+    names the roots as ``shown`` (default: their paths), so a page need not reveal where its
+    own data lives.
     """
     resolved = Path(path).expanduser().resolve()
     allowed = [Path(r).expanduser().resolve() for r in roots]
     for root in allowed:
         if resolved == root or root in resolved.parents:
             return resolved
-    shown = ", ".join(str(r) for r in allowed) or "(none configured)"
-    raise InvalidInputError(f"{path} is outside the folders the CLIP lab may read ({shown})",
+    names = ", ".join(shown if shown is not None else [str(r) for r in allowed])
+    raise InvalidInputError(f"{path} is outside the folders the CLIP lab may read "
+                            f"({names or 'none configured'})",
                             "add the folder to ERICA_CLIP_IMAGE_ROOTS (clip_image_roots in the "
                             "settings file), or upload the images instead")
 

@@ -1,41 +1,33 @@
-"""Image sets in ChromaDB: one collection per (set, model), filled incrementally.
+"""Filling image sets: embed new or changed files into a set's collection, incrementally.
 
-A set is a folder of images, uploads, frames of a video, or the demo set. Each file's id is a
-hash of its resolved path; its metadata keeps size, mtime and sha256, so re-indexing skips
-unchanged files (same size and mtime, or same content), re-embeds changed ones and removes
-entries whose files are gone. Unreadable files are skipped with a reason; the rest continues.
-
-Encoding is pipelined: a background thread decodes and preprocesses the next batch while the
-model encodes the current one (torch uses 2 threads).
+A set is a folder of images, uploads, frames of a video, or the demo set (names and
+collections: :mod:`tutor.clip.sets`; batched encoding: :mod:`tutor.clip.encode`). Each file's
+id is a hash of its resolved path; its metadata keeps size, mtime and sha256, so re-indexing
+skips unchanged files (same size and mtime, or same content), re-embeds changed ones and
+removes entries whose files are gone. Unreadable files are skipped with a reason; the rest
+continues.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import queue
 import re
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from knowledge.errors import InvalidInputError, StoreError
+from knowledge.errors import InvalidInputError
 from knowledge.hashing import sha256_file
 from tutor.clip import images as imgs
+from tutor.clip.encode import BATCH_SIZE, Item, encode_pipelined
 from tutor.clip.models import ClipModel
+from tutor.clip.sets import DEMO_SET, demo_folder, get_collection, item_id, list_sets
 
 log = logging.getLogger(__name__)
 
-COLLECTION_PREFIX = "clip"
-SET_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9])?$")
-DEMO_SET = "demo"
-BATCH_SIZE = 32
 UPSERT_CHUNK = 512
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -71,117 +63,6 @@ class IndexReport:
         return text
 
 
-@dataclass
-class SetInfo:
-    name: str
-    collection: str
-    model: str
-    count: int
-    kind: str
-
-
-@dataclass
-class Item:
-    """One thing to embed: an image file, or a frame already decoded (``image`` set)."""
-
-    id: str
-    path: Path
-    metadata: dict[str, Any]
-    image: Any = None  # PIL image, for frames/uploads decoded beforehand
-
-
-# --------------------------------------------------------------------------- names, clients
-
-
-def check_set_name(name: str) -> str:
-    if not SET_NAME.match(name or ""):
-        raise InvalidInputError(
-            f"{name!r} is not a valid image-set name",
-            "use 1-64 letters, digits, '-' or '_', starting and ending with a letter or digit")
-    return name
-
-
-def collection_name(set_name: str, model: ClipModel) -> str:
-    """``clip.<set>.<model>.<hash of the weights>``: 3-512 chars of [a-zA-Z0-9._-]."""
-    check_set_name(set_name)
-    slug = re.sub(r"[^a-zA-Z0-9]+", "-", model.name).strip("-").lower() or "model"
-    digest = hashlib.sha1(model.fingerprint.encode()).hexdigest()[:8]
-    return f"{COLLECTION_PREFIX}.{set_name}.{slug}.{digest}"
-
-
-def item_id(path: Path, suffix: str = "") -> str:
-    return hashlib.sha1(f"{Path(path).resolve()}{suffix}".encode()).hexdigest()[:32]
-
-
-_clients: dict[tuple[str, str], Any] = {}
-_clients_lock = threading.Lock()
-
-
-def client(settings: Any):
-    """One Chroma client per store (embedded folder or server) per process."""
-    from knowledge.chroma_client import open_client
-
-    key = (str(settings.chroma_path), settings.chroma_url or "")
-    with _clients_lock:
-        if key not in _clients:
-            _clients[key] = open_client(settings.chroma_path, settings.chroma_url)
-        return _clients[key]
-
-
-def get_collection(settings: Any, model: ClipModel, set_name: str, *, create: bool = False):
-    """The set's collection for ``model``; None if it does not exist and ``create`` is False."""
-    name = collection_name(set_name, model)
-    chroma = client(settings)
-    try:
-        if create:
-            return chroma.get_or_create_collection(
-                name, embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={"erica": "clip-image-set", "set": set_name, "model": model.name,
-                          "model_label": model.label, "fingerprint": model.fingerprint,
-                          "dim": model.dim})
-        return chroma.get_collection(name, embedding_function=None)
-    except Exception as exc:  # chromadb: NotFoundError / ValueError, depending on version
-        message = str(exc).lower()
-        if not create and ("does not exist" in message or "not found" in message):
-            return None
-        raise StoreError(f"the image store cannot open collection {name} "
-                         f"({type(exc).__name__}: {exc})",
-                         f"delete the set (`erica clip index ... --set {set_name} --rebuild`) "
-                         "or check the Chroma folder/server") from exc
-
-
-def list_sets(settings: Any, model: ClipModel | None = None) -> list[SetInfo]:
-    """Image sets in the store (for ``model`` only, if given)."""
-    out = []
-    for col in client(settings).list_collections():
-        name = col.name if hasattr(col, "name") else str(col)
-        if not name.startswith(COLLECTION_PREFIX + "."):
-            continue
-        collection = client(settings).get_collection(name, embedding_function=None)
-        meta = collection.metadata or {}
-        if model is not None and meta.get("fingerprint") != model.fingerprint:
-            continue
-        out.append(SetInfo(meta.get("set", name), name, meta.get("model_label", "?"),
-                           collection.count(), meta.get("kind", "images")))
-    return sorted(out, key=lambda s: s.name)
-
-
-def delete_set(settings: Any, model: ClipModel, set_name: str) -> bool:
-    from knowledge.chroma_client import writer_lock
-
-    name = collection_name(set_name, model)
-    with writer_lock(settings.data_dir):
-        try:
-            client(settings).delete_collection(name)
-            return True
-        except Exception:  # noqa: BLE001 - absent already
-            return False
-
-
-# --------------------------------------------------------------------------- hashing
-
-
 def _existing(collection: Any, ids: list[str]) -> dict[str, dict]:
     found: dict[str, dict] = {}
     for i in range(0, len(ids), 1000):
@@ -189,93 +70,6 @@ def _existing(collection: Any, ids: list[str]) -> dict[str, dict]:
         for id_, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
             found[id_] = meta or {}
     return found
-
-
-# --------------------------------------------------------------------------- pipeline
-
-
-def _prepare(item: Item, model: ClipModel, max_mb: float) -> tuple[Any, dict] | str:
-    """Decode + preprocess one item; returns (tensor, metadata) or a reason to skip."""
-    try:
-        if item.image is not None:
-            image = item.image
-            note = ""
-            width, height = image.size
-        else:
-            decoded = imgs.decode_file(item.path, max_mb=max_mb)
-            image, note = decoded.image, decoded.note
-            width, height = decoded.width, decoded.height
-        tensor = model.preprocess(image)
-    except InvalidInputError as exc:
-        return exc.cause
-    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the set
-        return f"{type(exc).__name__}: {exc}"
-    meta = dict(item.metadata)
-    meta.update({"width": width, "height": height})
-    if note:
-        meta["note"] = note
-    return tensor, meta
-
-
-def encode_pipelined(model: ClipModel, items: list[Item], *, batch_size: int = BATCH_SIZE,
-                     max_mb: float = imgs.MAX_FILE_MB, on_batch: Callable | None = None,
-                     ) -> Iterator[tuple[list[Item], np.ndarray, list[dict], list[tuple]]]:
-    """Yield (items, embeddings, metadatas, skipped) per batch; decoding runs one batch ahead
-    in a background thread while the model encodes."""
-    import torch
-
-    batches: queue.Queue = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for start in range(0, len(items), batch_size):
-                if stop.is_set():
-                    return
-                chunk = items[start:start + batch_size]
-                good, tensors, metas, skipped = [], [], [], []
-                for item in chunk:
-                    result = _prepare(item, model, max_mb)
-                    if isinstance(result, str):
-                        skipped.append((str(item.path), result))
-                    else:
-                        good.append(item)
-                        tensors.append(result[0])
-                        metas.append(result[1])
-                batches.put((good, tensors, metas, skipped))
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer
-            batches.put(exc)
-        finally:
-            batches.put(None)
-
-    thread = threading.Thread(target=produce, name="clip-decode", daemon=True)
-    thread.start()
-    try:
-        while True:
-            got = batches.get()
-            if got is None:
-                break
-            if isinstance(got, BaseException):
-                raise got
-            good, tensors, metas, skipped = got
-            emb = model.encode_image_tensors(torch.stack(tensors)) if tensors else \
-                np.zeros((0, model.dim), np.float32)
-            yield good, emb, metas, skipped
-    finally:
-        stop.set()
-        while thread.is_alive():
-            with contextlib.suppress(queue.Empty):
-                batches.get(timeout=0.1)
-        thread.join()
-
-
-def encode_one_at_a_time(model: ClipModel, paths: Iterable[Path]) -> np.ndarray:
-    """The baseline of the benchmark: decode, preprocess, encode each image alone."""
-    out = []
-    for path in paths:
-        image = imgs.decode_file(path).image
-        out.append(model.encode_image_tensors(model.preprocess(image).unsqueeze(0))[0])
-    return np.stack(out) if out else np.zeros((0, model.dim), np.float32)
 
 
 # --------------------------------------------------------------------------- indexing
@@ -469,10 +263,6 @@ def save_upload(settings: Any, data: bytes, name: str) -> Path:
     return path
 
 
-def demo_folder(settings: Any) -> Path:
-    return Path(settings.data_dir) / "clip" / "demo"
-
-
 def ensure_demo_set(settings: Any, model: ClipModel, *, progress: bool = False,
                     on_progress: Progress | None = None) -> IndexReport | None:
     """Write the demo images (first use) and index them as set ``demo`` for ``model``.
@@ -502,3 +292,22 @@ def require_set(settings: Any, model: ClipModel, set_name: str):
             + (f" (sets: {', '.join(known)})" if known else ""),
             f"index it first: `erica clip index PATH --set {set_name}` (or use --set demo)")
     return collection
+
+
+def prune_missing(settings: Any, model: ClipModel, set_name: str) -> int:
+    """Remove the set's entries whose files were deleted after indexing; returns how many.
+
+    (Re-indexing the set's folder does the same and also adds new files.)"""
+    from knowledge.chroma_client import writer_lock
+
+    with writer_lock(settings.data_dir):
+        collection = get_collection(settings, model, set_name)
+        if collection is None:
+            return 0
+        got = collection.get(include=["metadatas"])
+        gone = [id_ for id_, meta in zip(got["ids"], got["metadatas"] or [], strict=False)
+                if not Path(str((meta or {}).get("path", ""))).is_file()]
+        for i in range(0, len(gone), 1000):
+            collection.delete(ids=gone[i:i + 1000])
+    log.info("set %s: removed %d entries whose files are gone", set_name, len(gone))
+    return len(gone)

@@ -359,11 +359,6 @@ def load_model(settings: Any = None, name: str | None = None,
         return model
 
 
-def clear_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
-
-
 # --------------------------------------------------------------------------- get-weights
 
 

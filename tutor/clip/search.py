@@ -86,32 +86,65 @@ def check_query(text: str) -> str:
     return text
 
 
+class Hits(list):
+    """Search results (:class:`Hit`), best first. ``gone`` holds the paths of indexed files
+    that were deleted after indexing: they are left out of the results, and the caller says
+    so (:func:`gone_message`)."""
+
+    def __init__(self, hits: list[Hit] | None = None, gone: list[str] | None = None) -> None:
+        super().__init__(hits or [])
+        self.gone = list(gone or [])
+
+
+def gone_message(set_name: str, gone: list[str]) -> str:
+    """What to tell the user about results whose files were deleted after indexing."""
+    names = ", ".join(Path(p).name for p in gone[:3]) + (", ..." if len(gone) > 3 else "")
+    return (f"{len(gone)} image(s) of set {set_name!r} were deleted after it was indexed "
+            f"({names}) and are left out of the results. Re-index the set "
+            f"(`erica clip index FOLDER --set {set_name}`, or \"Remove deleted images\" in "
+            "the CLIP lab) so that searches see only the images that exist.")
+
+
+def _hit(i: int, id_: str, meta: dict | None, dist: float, embedding: Any) -> Hit:
+    meta = meta or {}
+    return Hit(id=id_, path=str(meta.get("path", "")), score=1.0 - float(dist), rank=i + 1,
+               caption=str(meta.get("caption", "")),
+               timestamp=float(meta["timestamp"]) if "timestamp" in meta else None,
+               video=str(meta.get("video", "")), kind=str(meta.get("kind", "image")),
+               embedding=None if embedding is None else np.asarray(embedding, np.float32),
+               cosine=1.0 - float(dist))
+
+
 def query_vector(collection: Any, vector: np.ndarray, k: int, *,
-                 with_embeddings: bool = False) -> list[Hit]:
-    """The ``k`` nearest stored images to a unit ``vector``."""
-    include = ["metadatas", "distances"] + (["embeddings"] if with_embeddings else [])
-    n = min(_check_k(k), collection.count())
-    if n == 0:
-        return []
-    try:
-        got = collection.query(query_embeddings=np.asarray(vector, np.float32)[None, :],
-                               n_results=n, include=include)
-    except Exception as exc:  # chromadb: InvalidDimension, InternalError...
-        raise StoreError(f"searching the image set failed ({type(exc).__name__}: {exc})",
-                         "re-index the set (`erica clip index PATH --set NAME`)") from exc
-    hits = []
-    embeddings = got.get("embeddings")
-    for i, (id_, meta, dist) in enumerate(zip(got["ids"][0], got["metadatas"][0],
-                                              got["distances"][0], strict=True)):
-        meta = meta or {}
-        hits.append(Hit(
-            id=id_, path=str(meta.get("path", "")), score=1.0 - float(dist), rank=i + 1,
-            caption=str(meta.get("caption", "")),
-            timestamp=float(meta["timestamp"]) if "timestamp" in meta else None,
-            video=str(meta.get("video", "")), kind=str(meta.get("kind", "image")),
-            embedding=np.asarray(embeddings[0][i], np.float32) if with_embeddings else None,
-            cosine=1.0 - float(dist)))
-    return hits
+                 with_embeddings: bool = False) -> Hits:
+    """The ``k`` nearest stored images to a unit ``vector`` whose files still exist (those
+    deleted since indexing are listed in ``Hits.gone``)."""
+    k = _check_k(k)
+    total = collection.count()
+    asked = min(k, total)
+    while True:
+        if asked == 0:
+            return Hits()
+        include = ["metadatas", "distances"] + (["embeddings"] if with_embeddings else [])
+        try:
+            got = collection.query(query_embeddings=np.asarray(vector, np.float32)[None, :],
+                                   n_results=asked, include=include)
+        except Exception as exc:  # chromadb: InvalidDimension, InternalError...
+            raise StoreError(f"searching the image set failed ({type(exc).__name__}: {exc})",
+                             "re-index the set (`erica clip index PATH --set NAME`)") from exc
+        vectors = got["embeddings"][0] if with_embeddings else [None] * len(got["ids"][0])
+        found = [_hit(i, *row) for i, row in enumerate(zip(
+            got["ids"][0], got["metadatas"][0], got["distances"][0], vectors, strict=True))]
+        kept = [h for h in found if h.exists]
+        gone = [h.path for h in found if not h.exists]
+        if len(kept) >= k or asked >= total:
+            break
+        asked = min(total, asked + 2 * len(gone) + k)  # look further for existing files
+    for rank, hit in enumerate(kept[:k], start=1):
+        hit.rank = rank
+    if gone:
+        log.warning("%d indexed image(s) no longer exist, e.g. %s", len(gone), gone[0])
+    return Hits(kept[:k], gone)
 
 
 def search_text(settings: Any, model: ClipModel, set_name: str, text: str, k: int = 12, *,
@@ -150,19 +183,26 @@ class FeedbackSession:
 
     def __init__(self, settings: Any, model: ClipModel, set_name: str, *, text: str = "",
                  image: Any = None, pool: int = 200, display: int = 12,
-                 sigma: float = feedback.SIGMA) -> None:
+                 sigma: float = feedback.SIGMA, label: str = "") -> None:
         collection = require_set(settings, model, set_name)
         if text:
             self.query = model.embed_texts([check_query(text)])[0]
         elif image is not None:
             self.query = image_vector(model, image)
         else:
-            raise InvalidInputError("a feedback session needs a text or an image query",
-                                    "type a query or choose an image")
+            raise InvalidInputError("there is nothing to search for",
+                                    'type what to find (e.g. "red circles"), or upload an '
+                                    "image to find similar ones")
         self.text = text
+        self.set_name = set_name
+        self.label = label or text or "an image"  # what the query is, in words
         self.display = display
         self.sigma = sigma
         self.candidates = query_vector(collection, self.query, pool, with_embeddings=True)
+        self.gone = self.candidates.gone  # indexed files deleted since: left out
+        if not self.candidates and self.gone:
+            raise InvalidInputError(f"the images of set {set_name!r} that match were deleted "
+                                    "after it was indexed", gone_message(set_name, self.gone))
         if not self.candidates:
             raise InvalidInputError(f"image set {set_name!r} is empty",
                                     f"index images first: `erica clip index PATH --set {set_name}`")

@@ -74,7 +74,7 @@ def similarity_matrix(model: ClipModel, images: list[Any], captions: list[str],
 def demo_pairs(settings: Any, n: int = 6) -> tuple[list[Path], list[str]]:
     """``n`` demo images with their captions: photos and drawn scenes mixed."""
     from tutor.clip import data
-    from tutor.clip.index import demo_folder
+    from tutor.clip.sets import demo_folder
 
     folder = data.ensure_demo_images(demo_folder(settings))
     captions = data.demo_captions(folder)

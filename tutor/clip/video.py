@@ -17,9 +17,11 @@ from typing import Any
 from PIL import Image
 
 from knowledge.errors import InvalidInputError
+from tutor.clip.encode import Item
 from tutor.clip.images import VIDEO_SUFFIXES
-from tutor.clip.index import IndexReport, Item, Progress, index_items, item_id
+from tutor.clip.index import IndexReport, Progress, index_items
 from tutor.clip.models import ClipModel
+from tutor.clip.sets import item_id
 
 log = logging.getLogger(__name__)
 

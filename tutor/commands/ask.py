@@ -12,15 +12,19 @@ from tutor.tutor import Tutor
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ask", help="ask the tutor a question (streams a lesson)",
-                       description="Retrieve the course concepts that answer QUESTION, then "
-                       "stream a lesson written by the local language model.")
+                       description="Retrieve the course concepts that answer QUESTION and print "
+                       "a lesson: the course cards' sections at once (why it matters, "
+                       "prerequisites, explanation, worked example, code, applications, "
+                       "further reading, next steps), then the local language model's answer "
+                       "to the exact question, each of its sentences checked against the cards.")
     p.add_argument("question", help="the question, in quotes")
     p.add_argument("--k", type=int, default=None, help="semantic search results (default 5)")
     p.add_argument("--depth", type=int, default=None, help="prerequisite depth (default 2)")
     p.add_argument("--max", type=int, default=None, dest="max_concepts",
                    help="max concepts (default 10)")
     p.add_argument("--json", action="store_true",
-                   help="print one JSON object: answer, concepts and timings")
+                   help="print one JSON object: the lesson, the model's answer, every checked "
+                   "sentence with its verdict and support score, concepts and timings")
     p.set_defaults(func=cmd_ask)
 
 
@@ -32,12 +36,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         for _ in lesson:
             pass
-        out = {"question": lesson.retrieval.question, "answer": lesson.text,
-               "covered": lesson.covered,
-               "model": tutor.backend.model_name if lesson.covered else None,
-               "concepts": lesson.retrieval.to_json()["concepts"],
-               "matches": lesson.retrieval.to_json()["matches"],
-               "timings": lesson.timings.as_dict()}
+        retrieval = lesson.retrieval.to_json()
+        out = {**lesson.to_json(), "concepts": retrieval["concepts"],
+               "matches": retrieval["matches"]}
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
     for piece in lesson:

@@ -12,6 +12,10 @@ BENCHMARKS = {
     "retrieval": ("tutor.bench.retrieval", "retrieve latency at 3,120 and 100,000 concepts"),
     "quality": ("tutor.bench.quality", "recall@k and MRR on the evaluation questions"),
     "ask": ("tutor.bench.ask", "lesson latency and tokens/s on the configured model"),
+    "lessons": ("tutor.bench.lessons", "what lessons show: checked sentences, examples, code, "
+                "contradiction probes, latency"),
+    "grounding": ("tutor.bench.grounding", "precision/recall of the sentence checker on "
+                  "labelled sentences"),
     "clip": ("tutor.clip.bench", "CLIP indexing throughput and query latency"),
     "ingest": ("tutor.bench.ingest", "prerequisite inference quality and ingestion speed"),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from tutor.settings import Settings, config_file
+from tutor.settings import Settings, config_file, settings_bounds, settings_help
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -25,5 +25,8 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     path = config_file()
     print(f"# settings file: {path if path else '(none)'}")
     for key, value in values.items():
-        print(f"{key} = {json.dumps(value)}    # ERICA_{key.upper()}")
+        lo, hi = settings_bounds(key)
+        allowed = f" [{lo}..{hi}]" if lo is not None or hi is not None else ""
+        print(f"{key} = {json.dumps(value)}    # ERICA_{key.upper()}: "
+              f"{settings_help(key)}{allowed}")
     return 0

@@ -13,12 +13,13 @@ from tqdm import tqdm
 from knowledge.build import build_concepts, load_valid_cards
 from knowledge.cards import load_cards
 from knowledge.chroma_client import remove_orphan_files, writer_lock
-from knowledge.errors import InvalidInputError, StoreError
+from knowledge.common.errors import InvalidInputError, StoreError
 from knowledge.graph import graph_stats
-from knowledge.ingest.cli import add_ingest_command
 from knowledge.store import drop_orphans
-from knowledge.validate import lint, validate
+from knowledge.validate import instruction_warnings, lint, validate
 from tutor import runtime
+from tutor.commands.ingest import add_ingest_command
+from tutor.commands.options import add_retrieval_options
 from tutor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        description="Semantic matches from ChromaDB, expanded along the "
                        "prerequisite graph, capped and ordered as a learning path.")
     p.add_argument("question", nargs="?", help="the question (omit with --from-file)")
-    p.add_argument("--k", type=int, default=None, help="semantic search results (default 5)")
-    p.add_argument("--depth", type=int, default=None, help="prerequisite depth (default 2)")
-    p.add_argument("--max", type=int, default=None, dest="max_concepts",
-                   help="max concepts (default 10)")
+    add_retrieval_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--from-file", type=Path, metavar="FILE",
                    help="answer one question per line of FILE, one JSON object per line")
@@ -70,7 +68,11 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
         problems += lint(cards)
     for problem in problems:
         print(problem)
-    print(f"{len(cards)} cards, {len(problems)} problem(s)")
+    warnings = instruction_warnings(cards)
+    for warning in warnings:
+        print(f"warning: {warning}")
+    print(f"{len(cards)} cards, {len(problems)} problem(s)"
+          + (f", {len(warnings)} warning(s)" if warnings else ""))
     return 1 if problems else 0
 
 
@@ -163,7 +165,7 @@ def cmd_retrieve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _retrieve_file(retriever, path: Path, k: int, depth: int, cap: int) -> int:
-    from knowledge.errors import EricaError
+    from knowledge.common.errors import EricaError
 
     try:
         lines = path.read_text(encoding="utf-8").splitlines()

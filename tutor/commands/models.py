@@ -7,7 +7,7 @@ import sys
 
 from tqdm import tqdm
 
-from knowledge.errors import ModelError
+from knowledge.common.errors import ModelError, ModelNotInstalledError
 from tutor.llm.packaged import ALIASES, PACKAGED_MODELS, resolve_gguf
 from tutor.settings import Settings
 
@@ -29,9 +29,10 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         try:
             path = resolve_gguf(name, settings.models_dir)
             state = f"ready: {path}"
+        except ModelNotInstalledError:
+            state = f"not installed ({spec.requirements})"
         except ModelError as exc:
-            state = f"not installed ({spec.requirements})" if "not installed" in exc.cause \
-                else exc.cause
+            state = exc.cause
         active = " *" if settings.llm_model in (name, aliases.get(name)) else ""
         print(f"{name:20} {aliases.get(name, ''):8} {spec.size / 1e6:7.0f} MB  {state}{active}")
     return 0

@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from knowledge.errors import BackendError, InvalidInputError
+from knowledge.common.errors import BackendError, InvalidInputError
+from tutor.settings import Settings
 
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str}
 OnWait = Callable[[int], None]  # called with the number of requests ahead of this one
@@ -50,6 +52,15 @@ class GenerationGate:
         self._next_ticket = 0
         self._serving = 0
         self._abandoned: set[int] = set()  # tickets whose callers gave up while queued
+        self._warmups: set[int] = set()  # tickets of warm-ups (not a student's answer)
+        self._durations: deque[float] = deque(maxlen=8)  # recent answers' time in the gate
+
+    @property
+    def typical_s(self) -> float:
+        """Median time an answer held the gate recently (0 before the first answer)."""
+        with self._cond:
+            recent = sorted(self._durations)
+        return recent[len(recent) // 2] if recent else 0.0
 
     @property
     def waiting(self) -> int:
@@ -57,14 +68,20 @@ class GenerationGate:
             return self._next_ticket - self._serving
 
     @contextmanager
-    def hold(self, on_wait: OnWait | None = None, timeout_s: float | None = None):
+    def hold(self, on_wait: OnWait | None = None, timeout_s: float | None = None,
+             warmup: bool = False):
+        """Wait for our turn. ``on_wait(ahead)`` is told how many students' answers are ahead
+        (0 while only a warm-up is: the model is being made ready)."""
         with self._cond:
             ticket = self._next_ticket
             self._next_ticket += 1
+            if warmup:
+                self._warmups.add(ticket)
             deadline = None if timeout_s is None else time.monotonic() + timeout_s
             last_reported = -1
             while self._serving != ticket:
-                ahead = ticket - self._serving
+                ahead = sum(1 for t in range(self._serving, ticket)
+                            if t not in self._warmups and t not in self._abandoned)
                 if on_wait and ahead != last_reported:
                     on_wait(ahead)
                     last_reported = ahead
@@ -75,10 +92,14 @@ class GenerationGate:
                                        "answers are still being written)",
                                        "try again in a minute")
                 self._cond.wait(timeout=1.0 if remaining is None else min(remaining, 1.0))
+        entered = time.monotonic()
         try:
             yield
         finally:
             with self._cond:
+                if not warmup:
+                    self._durations.append(time.monotonic() - entered)
+                self._warmups.discard(ticket)
                 self._serving += 1
                 self._skip_abandoned()
                 self._cond.notify_all()
@@ -90,12 +111,25 @@ class GenerationGate:
 
 
 class LLMBackend(ABC):
-    """A chat model that streams text. Implementations are registered by name."""
+    """A chat model that streams text. Implementations are registered by name and build
+    themselves from the settings (:meth:`from_settings`), so adding one touches no other file.
+    """
 
     name: str = ""
 
     def __init__(self) -> None:
         self.gate = GenerationGate()
+
+    @classmethod
+    @abstractmethod
+    def from_settings(cls, settings: Settings) -> LLMBackend:
+        """The backend as ``settings`` configure it."""
+
+    @classmethod
+    def cache_key(cls, settings: Settings) -> tuple:
+        """What makes two settings need two instances (one model per process otherwise)."""
+        return (cls.name, settings.llm_model, settings.llm_url, settings.llm_context,
+                settings.llm_threads, settings.llm_timeout_s, str(settings.models_dir))
 
     @property
     @abstractmethod
@@ -104,8 +138,10 @@ class LLMBackend(ABC):
 
     @abstractmethod
     def _stream(self, messages: list[Message], max_tokens: int, stats: GenerationStats,
-                should_stop: Callable[[], bool]) -> Iterator[str]:
-        """Yield text pieces; called with the gate held."""
+                should_stop: Callable[[], bool], deadline: float) -> Iterator[str]:
+        """Yield text pieces; called with the gate held. ``deadline`` is the
+        ``time.perf_counter()`` value by which the reply must end (``should_stop`` turns true
+        then); a backend that can block waiting (a server) must not wait past it."""
 
     def warm(self, messages: list[Message]) -> None:  # noqa: B027 - optional hook
         """Prepare for prompts starting with ``messages`` (e.g. cache their KV state)."""
@@ -113,8 +149,10 @@ class LLMBackend(ABC):
     def stream_chat(self, messages: list[Message], max_tokens: int = 512,
                     stop_event: threading.Event | None = None, timeout_s: float = 300.0,
                     on_wait: OnWait | None = None,
-                    stats: GenerationStats | None = None) -> Iterator[str]:
-        """Stream the reply to ``messages``; serialised, stoppable, time-limited."""
+                    stats: GenerationStats | None = None,
+                    on_start: Callable[[], None] | None = None) -> Iterator[str]:
+        """Stream the reply to ``messages``; serialised, stoppable, time-limited.
+        ``on_start`` is called when this request's turn comes."""
         if max_tokens < 1:
             raise InvalidInputError("max_tokens must be at least 1", "raise ERICA_MAX_TOKENS")
         stats = stats if stats is not None else GenerationStats()
@@ -132,8 +170,10 @@ class LLMBackend(ABC):
 
         with self.gate.hold(on_wait, timeout_s=timeout_s):
             stats.queued_s = time.perf_counter() - entered
+            if on_start is not None:
+                on_start()
             try:
-                for piece in self._stream(messages, max_tokens, stats, should_stop):
+                for piece in self._stream(messages, max_tokens, stats, should_stop, deadline):
                     if stats.first_token_s is None:
                         stats.first_token_s = time.perf_counter() - stats.started
                     yield piece
@@ -143,7 +183,7 @@ class LLMBackend(ABC):
                 stats.total_s = time.perf_counter() - stats.started
 
 
-BACKENDS: dict[str, Callable[..., LLMBackend]] = {}
+BACKENDS: dict[str, type[LLMBackend]] = {}
 
 
 def register_backend(name: str):

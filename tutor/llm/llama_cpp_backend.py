@@ -6,8 +6,11 @@ import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from knowledge.errors import BackendError, ModelError
+from knowledge.common.errors import BackendError, ModelError
 from tutor.llm.base import GenerationStats, LLMBackend, Message, register_backend
+from tutor.llm.chunks import chunk_pieces
+from tutor.llm.packaged import resolve_gguf
+from tutor.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,22 +46,25 @@ class LlamaCppBackend(LLMBackend):
             self.llm.chat_format = "chatml"
             self.llm.chat_handler = None
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LlamaCppBackend:
+        path = resolve_gguf(settings.llm_model, settings.models_dir)
+        return cls(path, n_ctx=settings.llm_context, n_threads=settings.llm_threads,
+                   label=settings.llm_model)
+
     @property
     def model_name(self) -> str:
         return self._label
 
-    def count_tokens(self, text: str) -> int:
-        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
-
     def warm(self, messages: list[Message]) -> None:
         """Evaluate a prompt that starts with ``messages`` so later prompts reuse its KV cache."""
-        with self.gate.hold():
+        with self.gate.hold(warmup=True):
             self.llm.create_chat_completion(messages=[*messages, {"role": "user",
                                                                   "content": "Hello"}],
                                             max_tokens=1)
 
     def _stream(self, messages: list[Message], max_tokens: int, stats: GenerationStats,
-                should_stop: Callable[[], bool]) -> Iterator[str]:
+                should_stop: Callable[[], bool], deadline: float) -> Iterator[str]:
         import llama_cpp
 
         llama_cpp.llama_perf_context_reset(self.llm.ctx)
@@ -67,13 +73,7 @@ class LlamaCppBackend(LLMBackend):
                 messages=messages, max_tokens=max_tokens, stream=True, temperature=0.3,
                 top_p=0.9, repeat_penalty=1.1)
             for chunk in chunks:
-                choice = chunk["choices"][0]
-                piece = choice.get("delta", {}).get("content") or ""
-                if choice.get("finish_reason") == "length":
-                    stats.stopped = "length"
-                if piece:
-                    stats.completion_tokens += 1
-                    yield piece
+                yield from chunk_pieces(chunk, stats)
                 if should_stop():
                     break
         except ValueError as exc:  # e.g. prompt longer than the context window

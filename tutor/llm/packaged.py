@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from knowledge.errors import ModelError
-from knowledge.hashing import file_record, sha256_file, stamp_matches, write_stamp
+from knowledge.common.errors import ModelError, ModelNotInstalledError
+from knowledge.common.hashing import file_record, sha256_file, stamp_matches, write_stamp
 from knowledge.packaged import distribution_file, package_dir
 
 log = logging.getLogger(__name__)
@@ -67,9 +67,10 @@ def _part_files(spec: PackagedGGUF) -> list[Path]:
     for module, dist in spec.parts:
         try:
             folder = package_dir(module, dist) / "data"
-        except ModelError as exc:
-            raise ModelError(f"model {spec.name!r}: package {dist!r} is not installed",
-                             spec.install_hint()) from exc
+        except ModelNotInstalledError as exc:
+            raise ModelNotInstalledError(
+                f"model {spec.name!r}: package {dist!r} is not installed",
+                spec.install_hint()) from exc
         found = sorted(folder.glob("part*.bin"))
         if not found:
             raise ModelError(f"model {spec.name!r}: package {dist!r} holds no data/part*.bin",

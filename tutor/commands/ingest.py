@@ -1,4 +1,9 @@
-"""``erica kb ingest PATH... [--course NAME] [--llm] [--json]``."""
+"""``erica kb ingest PATH... [--course NAME] [--llm] [--json]``.
+
+The command wires the data layer (:mod:`knowledge.ingest`) to this process's resources: the
+Chroma client, the embedder and, with ``--llm``, a refiner built on the configured language
+model, which the pipeline receives as a parameter.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from knowledge.chroma_client import writer_lock
+from knowledge.common.errors import EricaError, InvalidInputError
 from knowledge.ingest.discovery import slugify
 from knowledge.ingest.pipeline import IngestOptions, IngestReport, course_paths, ingest
+from knowledge.ingest.prerequisites import LLM_MAX_QUESTIONS, llm_refiner
 from knowledge.ingest.readers import MAX_FILE_BYTES
+from tutor import runtime
+from tutor.llm.factory import get_backend
+from tutor.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +68,11 @@ def _bar_factory(enabled: bool):
     return make
 
 
-def _refiner_factory(settings, make_bar):
+def _refiner_factory(settings: Settings, make_bar):
     """Build the --llm refinement once the concepts are known; None if no model loads."""
-    from knowledge.errors import EricaError
-    from knowledge.ingest.prerequisites import LLM_MAX_QUESTIONS, llm_refiner
 
     def make(describe):
         try:
-            from tutor.llm.factory import get_backend
-
             backend = get_backend(settings)
         except EricaError as exc:
             print(f"warning: --llm skipped: {exc.cause}", file=sys.stderr)
@@ -76,11 +83,7 @@ def _refiner_factory(settings, make_bar):
     return make
 
 
-def cmd_ingest(args: argparse.Namespace, settings) -> int:
-    from knowledge.chroma_client import writer_lock
-    from knowledge.errors import InvalidInputError
-    from tutor import runtime
-
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     course = args.course or default_course_name(args.paths)
     if args.max_mb <= 0:
         raise InvalidInputError("--max-mb must be positive", "e.g. --max-mb 50")
@@ -101,7 +104,7 @@ def cmd_ingest(args: argparse.Namespace, settings) -> int:
     return 1 if report.skipped else 0
 
 
-def print_report(report: IngestReport, settings) -> None:
+def print_report(report: IngestReport, settings: Settings) -> None:
     counts: dict[str, int] = {}
     for f in report.files:
         counts[f.status] = counts.get(f.status, 0) + 1

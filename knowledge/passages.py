@@ -1,4 +1,8 @@
-"""Passage-aware retrieval: the best lecture passages for the concepts a question retrieved.
+"""Passages for retrieval: the best lecture passages for the concepts a question retrieved.
+
+This is the interface retrieval depends on (the ingest pipeline writes the passages, this
+module reads them): the ``passages`` namespace, its id lists, :class:`PassageIndex` and
+:class:`PassageHit`.
 
 The passages namespace is read once into memory (exact numpy search is faster than a
 filtered Chroma query at course scale) and reloaded when an ingest moved its pointer. For
@@ -11,16 +15,40 @@ say "Lecture 3, 12:40" and *View retrieved context* can show the passage itself.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from knowledge.ingest.store import PASSAGES, split_ids
 from knowledge.store import VersionedCollection
 
+PASSAGES = "passages"  # the store namespace of ingested passages
 ABOUT_BONUS = 0.1
 MIN_SCORE = 0.15
+
+
+def join_ids(ids: Iterable[str]) -> str:
+    """Concept ids as one metadata string ``,a,b,`` (Chroma refuses empty lists)."""
+    ids = list(dict.fromkeys(ids))
+    return "," + ",".join(ids) + "," if ids else ""
+
+
+def split_ids(text: str) -> list[str]:
+    return [i for i in (text or "").split(",") if i]
+
+
+class RankedConcept(Protocol):
+    """What passage ranking needs of a retrieved concept."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def score(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -35,14 +63,6 @@ class PassageHit:
     score: float
     defines: bool  # the passage defines the concept or is its section
     heading: str = ""  # its section or slide title
-
-    def excerpt(self, words: int = 14) -> str:
-        """The first words, without the slide title or heading it starts with."""
-        text = " ".join(self.text.split())
-        if self.heading and text.startswith(self.heading) and len(text) > len(self.heading) + 20:
-            text = text[len(self.heading):].lstrip(" :.-")
-        parts = text.split()
-        return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
 
     def to_json(self) -> dict[str, object]:
         return {"concept": self.concept_id, "label": self.label, "source": self.source,
@@ -121,18 +141,21 @@ def load_passage_index(client, namespace: str = PASSAGES) -> PassageIndex | None
     return index
 
 
-def best_passages(retrieval, query_vec: np.ndarray, index: PassageIndex | None,
-                  per_concept: int = 1, limit: int = 6,
+PassageSource = Callable[[], PassageIndex | None]  # the current index, or None (nothing ingested)
+
+
+def best_passages(concepts: Sequence[RankedConcept], query_vec: np.ndarray,
+                  index: PassageIndex | None, per_concept: int = 1, limit: int = 6,
                   min_score: float = MIN_SCORE) -> list[PassageHit]:
-    """The best passages for a :class:`knowledge.retrieval.Retrieval`'s concepts.
+    """The best passages for a retrieval's concepts.
 
     Matches come first (best score first), then prerequisites in learning-path order; one
     passage is shown once, for the first concept that claims it.
     """
     if index is None or not len(index):
         return []
-    concepts = sorted(retrieval.concepts, key=lambda c: (c.role != "match", -c.score
-                                                         if c.role == "match" else 0))
+    concepts = sorted(concepts, key=lambda c: (c.role != "match", -c.score
+                                               if c.role == "match" else 0))
     hits: list[PassageHit] = []
     seen: set[int] = set()
     for concept in concepts:
@@ -151,8 +174,3 @@ def best_passages(retrieval, query_vec: np.ndarray, index: PassageIndex | None,
         if len(hits) >= limit:
             break
     return hits[:limit]
-
-
-def further_reading(hits: Iterable[PassageHit], words: int = 14) -> list[str]:
-    """Markdown bullet lines: ``- Lecture 3, 12:40: “first words …” (Concept)``."""
-    return [f"- {hit.label}: “{hit.excerpt(words)}” ({hit.concept_name})\n" for hit in hits]
