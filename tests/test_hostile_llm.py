@@ -69,7 +69,8 @@ def test_hanging_server_times_out():
         started = time.monotonic()
         try:
             with pytest.raises(BackendError) as err:
-                list(OpenAIHttpBackend(url, timeout_s=2).stream_chat(HELLO, max_tokens=5))
+                list(OpenAIHttpBackend(url, timeout_s=2).stream_chat(HELLO, max_tokens=5,
+                                                                     timeout_s=2))
         finally:
             release.set()
     assert time.monotonic() - started < 60  # bounded by the limit, not by the server

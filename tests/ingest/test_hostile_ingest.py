@@ -60,7 +60,7 @@ def test_aes_without_cryptography_names_what_decrypts_it(tmp_path: Path):
     path.write_bytes(aes_pdf("AES-128", ""))
     script = ("import sys; sys.modules['cryptography'] = None\n"  # as if not installed
               "from pathlib import Path\n"
-              "from knowledge.ingest.pipeline import _read_one\n"
+              "from knowledge.ingest.workers import _read_one\n"
               f"print(_read_one({str(path)!r}, 10**8))\n")
     env = {**os.environ,
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
