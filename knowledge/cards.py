@@ -39,6 +39,13 @@ LEVELS = ("intro", "intermediate", "advanced")
 KINDS = ("concept", "overview", "history", "example")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_CARD_FILE_BYTES = 5_000_000
+MAX_CARDS_PER_FILE = 2_000
+MAX_CARDS = 20_000  # in all course folders together
+# Nodes that YAML aliases (``*name``) may add once expanded: a few shared lists are fine,
+# a "billion laughs" file (aliases of aliases) is refused before anything is built from it.
+MAX_ALIAS_NODES = 10_000
+MAX_YAML_NODES = 300_000  # values in one file (the largest shipped unit has about 2,000)
+MAX_YAML_DEPTH = 40  # nesting (a card is a mapping of lists: depth 4)
 # Cyrillic, or letters of Czech that English names do not borrow (é, ö, è do occur).
 _NON_ENGLISH_LETTERS = re.compile(r"[\u0400-\u04ffčďěňřšťůžáíýúČĎĚŇŘŠŤŮŽÁÍÝÚ]")
 _LIST_FIELDS = ("aliases", "prerequisites", "related", "sources")
@@ -106,8 +113,95 @@ class Concept:
         return cls(source_file=source_file, line=line, **kwargs)
 
 
+class _TooBig(Exception):
+    """A card file whose YAML would expand beyond the bounds (cause, fix)."""
+
+
 class _LineLoader(yaml.SafeLoader):
-    """Safe loader that records the line each mapping starts on."""
+    """Safe loader that records the line each mapping starts on, and refuses documents whose
+    aliases expand beyond MAX_ALIAS_NODES before any Python object is built from them."""
+
+    _nodes = 0
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        self._nodes += 1
+        if self._nodes > MAX_YAML_NODES:
+            raise _TooBig(f"more than {MAX_YAML_NODES:,} YAML values in one file",
+                          "split the unit into several files")
+        if self._depth >= MAX_YAML_DEPTH:
+            raise _TooBig(f"YAML nested more than {MAX_YAML_DEPTH} levels deep",
+                          "fix the brackets or indentation; cards are flat mappings")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_node(self):
+        node = super().get_single_node()
+        if node is not None:
+            _check_card_count(node)
+            _check_expansion(node)
+        return node
+
+
+def _check_card_count(root: yaml.Node) -> None:
+    if not isinstance(root, yaml.MappingNode):
+        return
+    for key, value in root.value:
+        if (isinstance(key, yaml.ScalarNode) and key.value == "cards"
+                and isinstance(value, yaml.SequenceNode)
+                and len(value.value) > MAX_CARDS_PER_FILE):
+            raise _TooBig(f"{len(value.value):,} cards in one file (limit "
+                          f"{MAX_CARDS_PER_FILE:,})", "split the unit into several files")
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Count the nodes of the document with every alias expanded, without expanding it.
+
+    The composed document is a graph in which an alias is the very node it names; each node's
+    expanded size is computed once (iterative DFS), so a billion-laughs file costs time linear
+    in its length. An alias inside its own anchor is a cycle: unbounded.
+    """
+    cap = MAX_ALIAS_NODES * 1000  # sizes are clamped: the exact size of a bomb is not needed
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            on_path.discard(key)
+            sizes[key] = min(cap, 1 + sum(sizes[id(c)] for c in _children(node)))
+            continue
+        if key in sizes:
+            continue
+        on_path.add(key)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in on_path:
+                raise _TooBig("a YAML alias (*name) is used inside its own anchor (&name), "
+                              "which makes an endless structure",
+                              "remove the alias, or write the value out")
+            if id(child) not in sizes:
+                stack.append((child, False))
+    added = sizes[id(root)] - len(sizes)
+    if added > MAX_ALIAS_NODES:
+        more = f"{added:,}" if sizes[id(root)] < cap else f"more than {cap:,}"
+        raise _TooBig(f"its YAML aliases (*name) expand to {more} extra values (limit "
+                      f"{MAX_ALIAS_NODES:,}): the shape of a 'billion laughs' file, which "
+                      "exhausts memory",
+                      "write repeated values out instead of using anchors (&name) and "
+                      "aliases (*name)")
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
@@ -136,6 +230,9 @@ def load_card_file(path: Path) -> list[Concept]:
         raise CardError(f"{path}: cannot be read ({exc.strerror})", "check the path") from exc
     try:
         doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except _TooBig as exc:
+        cause, fix = exc.args
+        raise CardError(f"{path}: {cause}", fix) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -180,6 +277,10 @@ def load_cards(folders: Iterable[Path]) -> list[Concept]:
     cards: list[Concept] = []
     for path in card_files(folders):
         cards.extend(load_card_file(path))
+        if len(cards) > MAX_CARDS:
+            raise CardError(f"more than {MAX_CARDS:,} cards in the course folders (stopped at "
+                            f"{path})", "check that the course folders (ERICA_COURSE_DIRS) "
+                            "hold only the course's card files; split a larger course")
     return cards
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
+import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -49,14 +52,85 @@ def open_client(path: Path, url: str = ""):  # -> chromadb.api.ClientAPI
                 "or unset ERICA_CHROMA_URL to use the local folder",
             ) from exc
         return client
-    path.mkdir(parents=True, exist_ok=True)
+    _check_folder(path)
     try:
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:
+        if _PERMISSION.search(str(exc)):
+            raise _permission_error(path) from exc
         raise StoreError(
             f"the concept store in {path} cannot be opened ({type(exc).__name__}: {exc})",
             "rebuild it with `erica kb build --reset` (the damaged folder is kept aside)",
         ) from exc
+
+
+_PERMISSION = re.compile(r"permission denied|readonly database|read-only file system",
+                         re.IGNORECASE)
+
+
+def _permission_error(path: Path) -> StoreError:
+    """Not damage: --reset would move the teacher's store aside for nothing."""
+    return StoreError(
+        f"the concept store in {path} cannot be used: permission denied (this user cannot "
+        "read and write it; Chroma writes to its database even to answer questions)",
+        f"give this user read and write access to {path} and the files in it (e.g. "
+        f"`chmod -R u+rwX {path}` as its owner), or set ERICA_DATA_DIR to a folder of "
+        "your own; the store is not damaged, so do not use --reset",
+    )
+
+
+def _check_folder(path: Path) -> None:
+    """The store folder exists (or is made), is readable and writable, and its database is
+    not an empty file (what a crash during creation leaves: damaged, not "empty")."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except PermissionError as exc:
+        raise _permission_error(path) from exc
+    except OSError as exc:
+        raise StoreError(f"the store folder {path} cannot be created ({exc.strerror})",
+                         "set ERICA_DATA_DIR to a writable folder") from exc
+    database = path / "chroma.sqlite3"
+    for item in (path, database):
+        if item.exists() and not os.access(item, os.R_OK | os.W_OK):
+            raise _permission_error(path)
+    if database.is_file() and database.stat().st_size == 0:
+        raise StoreError(
+            f"the concept store in {path} is damaged: its database file chroma.sqlite3 is "
+            "empty (0 bytes)",
+            "rebuild it with `erica kb build --reset` (the damaged folder is kept aside)")
+
+
+_SEGMENT_FOLDER = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def remove_orphan_files(path: Path) -> list[str]:
+    """Give back the space of collections that are gone: index folders that no segment of the
+    database names (Chroma leaves them behind when a collection is deleted or a build is
+    killed), then the database's free pages (VACUUM). Only under the writer lock; what is
+    still referenced is never touched. Returns the folders removed."""
+    database = path / "chroma.sqlite3"
+    if not database.is_file():
+        return []
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=rw", uri=True,
+                                            timeout=2)) as conn:
+        try:
+            known = {str(row[0]) for row in conn.execute("SELECT id FROM segments")}
+        except sqlite3.DatabaseError as exc:  # not a store this code understands: hands off
+            log.info("not cleaning %s: %s", path, exc)
+            return []
+        removed = []
+        for entry in path.iterdir():
+            if (_SEGMENT_FOLDER.match(entry.name) and entry.is_dir()
+                    and not entry.is_symlink() and entry.name not in known):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(entry.name)
+        try:
+            conn.execute("VACUUM")
+        except sqlite3.OperationalError as exc:  # a reader (the running app) holds it
+            log.info("the store database was not compacted: %s", exc)
+    if removed:
+        log.info("removed %d index folder(s) of deleted collections", len(removed))
+    return removed
 
 
 @contextlib.contextmanager
@@ -67,10 +141,14 @@ def writer_lock(data_dir: Path) -> Iterator[None]:
     (build, ingest, image indexing) takes this lock first. It is an OS lock (filelock): a
     killed writer never leaves it held.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(data_dir / "writer.lock", timeout=0)
     try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(data_dir / "writer.lock", timeout=0)
         lock.acquire()
+    except PermissionError as exc:
+        raise StoreError(f"{data_dir} cannot be written: permission denied",
+                         f"give this user write access to {data_dir}, or set ERICA_DATA_DIR "
+                         "to a folder of your own") from exc
     except Timeout as exc:
         raise StoreError(
             f"another Erica process is writing to {data_dir}",

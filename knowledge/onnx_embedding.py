@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.common.errors import ModelError
-from knowledge.common.hashing import file_identity, sha256_file, stamp_matches, write_stamp
+from knowledge.common.hashing import file_record, stamp_matches, write_stamp
 
 log = logging.getLogger(__name__)
 
@@ -50,21 +50,21 @@ CHECK_TEXTS = (
 
 
 def prepared_model(name: str, source: Path, models_dir: Path, max_length: int) -> Path:
-    """The ONNX file for the model folder ``source``, exported first if needed."""
+    """The ONNX file for the model folder ``source``, exported first if needed.
+
+    The stamp beside it records the recipe and both files by content, so a models folder
+    that was copied or is shared through a link is reused as it is.
+    """
     target = models_dir / f"{name}.onnx"
     stamp_file = models_dir / f"{name}.onnx.json"
-
-    def made_from() -> dict[str, object]:
-        return {"recipe": RECIPE, "source": file_identity(source / WEIGHTS)}
-
-    if target.is_file() and stamp_matches(stamp_file,
-                                          {**made_from(), "target": file_identity(target)}):
+    weights = source / WEIGHTS
+    if target.is_file() and stamp_matches(stamp_file, {"recipe": RECIPE},
+                                          {"source": weights, "target": target}):
         return target
     precision, agreement = export_int8(source, target, max_length)
-    write_stamp(stamp_file, {**made_from(), "target": file_identity(target),
-                             "precision": precision, "agreement_with_fp32": round(agreement, 5),
-                             "source_sha256": sha256_file(source / WEIGHTS),
-                             "sha256": sha256_file(target)})
+    write_stamp(stamp_file, {"recipe": RECIPE, "source": file_record(weights),
+                             "target": file_record(target), "precision": precision,
+                             "agreement_with_fp32": round(agreement, 5)})
     return target
 
 

@@ -33,11 +33,36 @@ _SET_PHRASES = re.compile(r"\bco (je|jsou) to\b|\bco to (je|jsou)\b|что эт�
                           re.IGNORECASE)
 
 
+_ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def recover_text(text: str) -> str:
+    """``text`` without lone surrogates, which no tokenizer or UTF-8 stream accepts.
+
+    A terminal that is not UTF-8 (Latin-1, Windows-1252) hands Python bytes that are not UTF-8
+    as *surrogate escapes* (``Qu\\xe9`` arrives as ``Qu\\udce9``): those bytes are decoded
+    again as Windows-1252, which gives back what the student typed (``Qué``). Any other lone
+    surrogate (from JSON, say) becomes U+FFFD.
+    """
+    if not _LONE_SURROGATE.search(text):
+        return text
+
+    def decode(match: re.Match[str]) -> str:
+        raw = bytes(ord(ch) - 0xDC00 for ch in match.group())
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("cp1252", errors="replace")
+
+    return _LONE_SURROGATE.sub("\ufffd", _ESCAPED_BYTES.sub(decode, text))
+
+
 def clean_question(text: str | None) -> str:
     """The question, stripped; InvalidInputError if it is empty, too long or not text."""
     if text is None or not text.strip():
         raise InvalidInputError("the question is empty", "type a question about the course")
-    text = unicodedata.normalize("NFC", text).strip()
+    text = unicodedata.normalize("NFC", recover_text(text)).strip()
     if len(text) > MAX_QUESTION_CHARS:
         raise InvalidInputError(
             f"the question is {len(text):,} characters long; the limit is "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -158,6 +159,27 @@ class VersionedCollection:
 
     def count(self) -> int:
         return int(_chroma_call("counting", self.collection().count))
+
+
+# What VersionedCollection.build names a collection: namespace-hash12-YYYYmmddHHMMSS-n
+_BUILD_NAME = re.compile(r"^.+-[0-9a-f]{12}-\d{14}-\d+$")
+
+
+def drop_orphans(client) -> list[str]:
+    """Delete collections left by builds that never finished (killed, out of memory): named
+    like a build, but the active collection of no namespace. Call it holding the writer lock:
+    a build in progress in another process would look the same."""
+    pointers = _chroma_call("reading the store pointers",
+                            lambda: _meta(client).get(include=["metadatas"]))
+    active = {str(m.get("collection")) for m in pointers["metadatas"] if m}
+    dropped = []
+    for col in _chroma_call("listing collections", client.list_collections):
+        name = col if isinstance(col, str) else col.name
+        if _BUILD_NAME.match(name) and name not in active:
+            log.info("deleting collection %s of an interrupted build", name)
+            client.delete_collection(name)
+            dropped.append(name)
+    return dropped
 
 
 def verify_collection(col, expected: int | None = None, sample: int = 12) -> None:

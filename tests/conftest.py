@@ -129,3 +129,51 @@ def running_server(command: list[str], health_url: str, log: Path, name: str,
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+# ------------------------------------------------------------------ the bad-input catalogue
+# `pytest -m catalogue` runs every test marked ``@pytest.mark.catalogue(case="...")`` and
+# ends with a table of case -> outcome (scripts/catalogue.sh runs it).
+
+def catalogue_case(item: pytest.Item) -> tuple[str, str] | None:
+    """(case, expected behaviour) of a catalogue test; a parametrised test adds its id."""
+    marker = item.get_closest_marker("catalogue")
+    if marker is None:
+        return None
+    case = marker.kwargs.get("case") or (marker.args[0] if marker.args else item.name)
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:
+        case = f"{case} [{callspec.id}]"
+    return case, marker.kwargs.get("expect", "")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    outcome = yield
+    found = catalogue_case(item)
+    if found is not None:
+        report = outcome.get_result()
+        report.catalogue_case, report.catalogue_expect = found
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    rows: dict[str, list[str]] = {}  # nodeid -> [case, expect, outcome]
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            case = getattr(report, "catalogue_case", None)
+            if case is None:
+                continue
+            row = rows.setdefault(report.nodeid, [case, report.catalogue_expect, "passed"])
+            if report.failed:
+                row[2] = "FAILED" if report.when == "call" else f"ERROR in {report.when}"
+            elif report.skipped and row[2] == "passed":
+                row[2] = "skipped"
+    if not rows:
+        return
+    width = min(60, max(len(case) for case, _, _ in rows.values()))
+    terminalreporter.section("bad-input catalogue: case -> outcome")
+    for case, expect, result in sorted(rows.values()):
+        detail = f"  ({expect})" if expect and result == "passed" else ""
+        terminalreporter.write_line(f"{case:<{width}} -> {result}{detail}")
+    passed = sum(r[2] == "passed" for r in rows.values())
+    terminalreporter.write_line(f"{passed} of {len(rows)} cases behave as expected")

@@ -16,6 +16,7 @@ def test_mini_course_loads_with_units_and_lines():
     assert clip.source_file.endswith("deep.yaml") and clip.line > 1
 
 
+@pytest.mark.catalogue(case="card file: broken YAML", expect="file:line and a fix")
 def test_yaml_error_names_file_and_line(tmp_path: Path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("unit: x\ncards:\n  - id: a\n    name: [unclosed\n    summary: s\n")
@@ -32,6 +33,7 @@ def test_card_without_id_is_rejected_with_line(tmp_path: Path):
         load_card_file(bad)
 
 
+@pytest.mark.catalogue(case="card file: not UTF-8 / wrong shape")
 def test_non_utf8_and_wrong_shape(tmp_path: Path):
     latin = tmp_path / "latin.yaml"
     latin.write_bytes("unit: u\ncards: []\n# caf\xe9\n".encode("latin-1"))
@@ -43,6 +45,7 @@ def test_non_utf8_and_wrong_shape(tmp_path: Path):
         load_card_file(shape)
 
 
+@pytest.mark.catalogue(case="card file: python/object tag", expect="refused, nothing run")
 def test_yaml_tags_cannot_run_code(tmp_path: Path):
     hostile = tmp_path / "hostile.yaml"
     hostile.write_text("unit: u\ncards: !!python/object/apply:os.system ['echo pwned']\n")

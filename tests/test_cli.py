@@ -21,6 +21,8 @@ def test_help_lists_every_command(capsys):
                                                                      "stats"}
 
 
+@pytest.mark.catalogue(case="cards: prerequisite cycle (kb validate)",
+                       expect="cycle printed, exit 1")
 def test_validate_reports_and_exits_nonzero(tmp_path: Path, use_env, capsys):
     course = tmp_path / "course"
     shutil.copytree(MINI_COURSE, course)
@@ -96,6 +98,7 @@ def test_errors_are_messages_not_tracebacks(tmp_path: Path, use_env, capsys):
     assert main(["retrieve", "q", "--k", "0"]) == 2
 
 
+@pytest.mark.catalogue(case="store: truncated chroma.sqlite3", expect="'kb build --reset' fixes it")
 def test_damaged_store_message_and_reset(tmp_path: Path, use_env, capsys):
     data = tmp_path / "data"
     use_env(erica_env(data))

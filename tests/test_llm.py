@@ -135,6 +135,7 @@ def test_unknown_model_and_user_gguf_path(tmp_path: Path):
     assert resolve_gguf(str(mine), tmp_path) == mine
 
 
+@pytest.mark.catalogue(case="LLM server: dead (nothing listening)", expect="fails fast with a fix")
 def test_unreachable_server_fails_fast_with_fix():
     backend = OpenAIHttpBackend(f"http://127.0.0.1:{free_port()}", timeout_s=30)
     start = time.perf_counter()

@@ -42,7 +42,7 @@ def test_prepared_once_then_reused(tmp_path: Path, exports: list[Path]) -> None:
     first = prepare(tmp_path)
     stamp = json.loads((tmp_path / f"{SPEC.name}.onnx.json").read_text())
     assert first.is_file() and len(exports) == 1
-    assert stamp["recipe"] == onnx_embedding.RECIPE and len(stamp["sha256"]) == 64
+    assert stamp["recipe"] == onnx_embedding.RECIPE and len(stamp["target"]["sha256"]) == 64
     assert stamp["precision"] == "int8"
     assert stamp["agreement_with_fp32"] >= onnx_embedding.MIN_AGREEMENT
     assert prepare(tmp_path) == first

@@ -68,11 +68,13 @@ def test_follow_up_detector():
     assert not looks_like_follow_up("What is CLIP?")
 
 
+@pytest.mark.catalogue(case="question: empty, huge, control characters",
+                       expect="InvalidInputError with a fix")
 @pytest.mark.parametrize("bad, message", [
     ("", "empty"), ("   \n\t ", "empty"),
     ("x" * 100_000, "100,000 characters"),
     ("\x00\x01\x02\x03\x04\x05 binary \x06\x07\x08", "binary"),
-])
+], ids=["empty", "whitespace", "huge", "control-characters"])
 def test_bad_questions_are_refused_clearly(retriever, bad, message):
     with pytest.raises(InvalidInputError, match=message) as err:
         retriever.retrieve(bad)

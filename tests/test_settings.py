@@ -23,6 +23,7 @@ def test_file_then_environment_then_overrides(tmp_path: Path, monkeypatch):
     assert s.semantic_results == 9 and s.max_concepts == 3
 
 
+@pytest.mark.catalogue(case="settings: bad values", expect="InvalidInputError naming the setting")
 def test_bad_values_are_named(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("ERICA_SEMANTIC_RESULTS", "lots")
     with pytest.raises(InvalidInputError, match="semantic_results='lots'"):

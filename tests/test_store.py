@@ -41,6 +41,7 @@ def test_build_then_noop_then_change(tmp_path: Path, embedder):
     assert sum(n.startswith(f"{CONCEPTS}-") for n in names) == 1  # old build dropped
 
 
+@pytest.mark.catalogue(case="build failing half way", expect="previous store stays active")
 def test_failed_build_leaves_previous_store_usable(tmp_path: Path, embedder):
     col = _collection(tmp_path / "chroma")
     build_concepts(CARDS, embedder.name, lambda: embedder, col)
@@ -77,6 +78,7 @@ def test_content_hash_changes_with_the_onnx_recipe(monkeypatch: pytest.MonkeyPat
     assert content_hash(CARDS, "minilm-l6-int8") != before  # stores are re-embedded
 
 
+@pytest.mark.catalogue(case="store: deleted index folder", expect="'damaged' + --reset")
 def test_deleted_index_folder_is_detected(tmp_path: Path):
     """Chroma stays silent when its HNSW folder is lost; our verification must not."""
     from chromadb.api.shared_system_client import SharedSystemClient

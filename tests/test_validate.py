@@ -1,6 +1,8 @@
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from knowledge.cards import Concept, dump_cards, load_card_file, load_cards
 from knowledge.validate import find_cycle, graph_warnings, lint, validate
 from tests.conftest import MINI_COURSE
@@ -24,6 +26,7 @@ def test_mini_course_is_valid():
     assert validate(load_cards([MINI_COURSE])) == []
 
 
+@pytest.mark.catalogue(case="cards: duplicate ids, names and bad references")
 def test_each_structural_rule_is_reported():
     cards = [
         card("a"), card("a"),  # duplicate id

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from knowledge.common.errors import EricaError
+from knowledge.questions import recover_text
 from tutor.settings import Settings, load_settings
 
 log = logging.getLogger("erica")
@@ -51,11 +52,22 @@ def setup_logging(level: str) -> None:
                         stream=sys.stderr)
 
 
+def _tolerant_streams() -> None:
+    """Printing a name that holds undecodable bytes (a file name, a question from a non-UTF-8
+    terminal) must not end in a UnicodeEncodeError: such characters are escaped."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    _tolerant_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if isinstance(getattr(args, "question", None), str):
+        args.question = recover_text(args.question)  # bytes from a non-UTF-8 terminal
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +33,8 @@ def discover_files(paths: Sequence[Path], report: IngestReport) -> list[SourceFi
     for raw in paths:
         path = Path(raw).expanduser()
         if not path.exists():
-            report.files.append(FileReport(str(path), "skipped", "not found",
-                                           "check the path"))
+            cause, fix = _link_problem(path) or ("not found", "check the path")
+            report.files.append(FileReport(str(path), "skipped", cause, fix))
             continue
         if path.is_file():
             resolved = path.resolve()
@@ -44,8 +47,14 @@ def discover_files(paths: Sequence[Path], report: IngestReport) -> list[SourceFi
             report.files.append(FileReport(str(path), "skipped", f"folder cannot be listed "
                                            f"({exc.strerror})", "make it readable"))
             continue
-        files = [p for p in entries if p.is_file() and not any(
-            part.startswith(".") for part in p.relative_to(root).parts)]
+        visible = [p for p in entries
+                   if not any(part.startswith(".") for part in p.relative_to(root).parts)]
+        for p in visible:
+            problem = _link_problem(p)
+            if problem:
+                report.files.append(FileReport(f"{root.name}/{p.relative_to(root).as_posix()}",
+                                               "skipped", *problem))
+        files = [p for p in visible if p.is_file()]
         if not files:
             report.files.append(FileReport(str(path), "skipped", "empty folder: no files",
                                            "put lecture notes, slides (PDF) or transcripts "
@@ -59,6 +68,30 @@ def discover_files(paths: Sequence[Path], report: IngestReport) -> list[SourceFi
                 continue
             found.setdefault(p.resolve(), SourceFile(p.resolve(), name, root))
     return sorted(found.values(), key=lambda s: natural_key(s.name))
+
+
+def _link_problem(path: Path) -> tuple[str, str] | None:
+    """(cause, fix) for a symbolic link that is not followed: a loop, a dangling link, or a
+    link to a folder (folders are walked without following links, so a loop cannot hang)."""
+    if not path.is_symlink():
+        return None
+    target = os.readlink(path)
+    try:
+        info = path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return (f"a symlink loop ({path.name} -> {target} leads back to itself)",
+                    "remove the link or point it at a real file")
+        return (f"a broken symlink (its target {target} does not exist)",
+                "remove the link or point it at a real file")
+    if not stat.S_ISDIR(info.st_mode):
+        return None
+    resolved = path.resolve()
+    if path.parent.resolve().is_relative_to(resolved):
+        return (f"a symlink loop ({path.name} -> {target} points to a folder that contains "
+                "it)", "remove the link; the folder is read once already")
+    return (f"a link to a folder ({target}): links are not followed inside a folder",
+            f"give {resolved} as a PATH of its own")
 
 
 def file_sha(path: Path, max_bytes: int) -> str:

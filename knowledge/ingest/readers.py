@@ -313,8 +313,10 @@ def read_pdf(path: Path, data: bytes) -> Document:
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
-        reader = PdfReader(io.BytesIO(data))
+        reader = PdfReader(io.BytesIO(data))  # tries the empty password of an encrypted file
         encrypted = reader.is_encrypted
+    except DependencyError as exc:
+        raise _needs_aes() from exc
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError,
             RecursionError, IndexError, AssertionError) as exc:
         raise SkipFile(f"broken PDF ({type(exc).__name__}: {str(exc)[:120]})",
@@ -323,9 +325,7 @@ def read_pdf(path: Path, data: bytes) -> Document:
         try:
             opened = reader.decrypt("")  # an owner password alone still lets anyone read
         except DependencyError as exc:
-            raise SkipFile("encrypted PDF (AES) that needs the 'cryptography' package",
-                           "save an unprotected copy (print to PDF), or pip install "
-                           "cryptography") from exc
+            raise _needs_aes() from exc
         except Exception as exc:  # pypdf raises several types for odd encryption
             raise SkipFile(f"encrypted PDF that cannot be opened ({exc})",
                            "save an unprotected copy (print to PDF) and ingest that") from exc
@@ -334,6 +334,8 @@ def read_pdf(path: Path, data: bytes) -> Document:
                            "save an unprotected copy (print to PDF) and ingest that")
     try:
         pages = list(reader.pages)
+    except DependencyError as exc:
+        raise _needs_aes() from exc
     except Exception as exc:  # a broken page tree
         raise SkipFile(f"broken PDF (its pages cannot be listed: {str(exc)[:120]})",
                        "open it in a PDF viewer and save or print it to a new PDF") from exc
@@ -345,6 +347,8 @@ def read_pdf(path: Path, data: bytes) -> Document:
             box = page.mediabox
             kind = "slide" if float(box.width) > float(box.height) * 1.15 else "page"
             text = page.extract_text() or ""
+        except DependencyError as exc:  # AES without a decrypter: every page fails alike
+            raise _needs_aes() from exc
         except Exception:  # one broken page must not lose the others
             failed += 1
             log.debug("page %d of %s failed", number, path, exc_info=True)
@@ -364,6 +368,13 @@ def read_pdf(path: Path, data: bytes) -> Document:
                        "run OCR on it first (e.g. ocrmypdf) and ingest the result")
     return Document(path, "pdf", pretty_title(path), segments, pages=len(pages),
                     warnings=warnings)
+
+
+def _needs_aes() -> SkipFile:
+    return SkipFile("encrypted PDF (AES): decrypting it needs the Python package "
+                    "'cryptography', which is not installed",
+                    "re-run scripts/setup.sh (it installs cryptography), or save an "
+                    "unprotected copy (print to PDF) and ingest that")
 
 
 def _tidy(text: str) -> str:

@@ -14,6 +14,7 @@ from tests.clip.conftest import png_bomb_header, scene_image, write_bad_images
 from tutor.clip import images
 
 
+@pytest.mark.catalogue(case="images: corrupt (truncated), empty, mislabelled")
 def test_bad_inputs_each_get_a_clear_reason(tmp_path: Path):
     files = write_bad_images(tmp_path)
     assert images.decode_file(files["good"]).image.mode == "RGB"
@@ -25,6 +26,7 @@ def test_bad_inputs_each_get_a_clear_reason(tmp_path: Path):
         images.decode_file(files["empty"])
 
 
+@pytest.mark.catalogue(case="images: decompression bomb", expect="refused from the header")
 def test_decompression_bomb_is_refused_from_the_header(tmp_path: Path):
     path = tmp_path / "bomb.png"
     path.write_bytes(png_bomb_header(20000, 20000))

@@ -118,6 +118,8 @@ def test_czech_and_russian_legacy_encodings(tmp_path: Path):
     assert decode_text("\ufeffBOM text".encode("utf-16"))[0].strip("\ufeff") == "BOM text"
 
 
+@pytest.mark.catalogue(case="material: RC4-encrypted, broken, binary, empty, .pptx, 200 MB files",
+                       expect="each skipped with a reason")
 def test_bad_files_are_refused_with_a_reason(tmp_path: Path):
     expected = write_bad_material(tmp_path)
     for name, words in expected.items():

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, erica_env, free_port, running_server
-from tests.ui.test_browser import ARTIFACTS, browser  # noqa: F401 - the shared browser fixture
+from tests.ui.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +40,7 @@ def _status_labels(page) -> list[str]:
     return page.locator('[data-testid="stExpander"] summary').all_inner_texts()
 
 
-def test_one_student_never_sees_a_queue(lesson_app, browser):  # noqa: F811
+def test_one_student_never_sees_a_queue(lesson_app, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(lesson_app)
     _send(page, "What is CLIP and how is it used in computer vision?")
@@ -62,7 +62,7 @@ def test_one_student_never_sees_a_queue(lesson_app, browser):  # noqa: F811
     page.close()
 
 
-def test_second_question_mid_answer_keeps_both_answers(lesson_app, browser):  # noqa: F811
+def test_second_question_mid_answer_keeps_both_answers(lesson_app, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(lesson_app)
     _send(page, "What is CLIP?")

@@ -13,9 +13,10 @@ from tqdm import tqdm
 
 from knowledge.build import build_concepts, load_valid_cards
 from knowledge.cards import load_cards
-from knowledge.chroma_client import writer_lock
+from knowledge.chroma_client import remove_orphan_files, writer_lock
 from knowledge.common.errors import InvalidInputError, StoreError
 from knowledge.graph import graph_stats
+from knowledge.store import drop_orphans
 from knowledge.validate import (
     WARNING_RULES,
     Problem,
@@ -118,6 +119,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         multilingual = _build_multilingual(cards, settings, args.force)
         if aside:
             _recover_passages(aside, settings)
+        _clean_store(settings)
     where = settings.chroma_url or settings.chroma_path
     if result.changed:
         print(f"built {result.info.count} concepts into {where} ({result.info.collection})")
@@ -143,6 +145,15 @@ def _build_multilingual(cards, settings: Settings, force: bool):
                                   lambda: runtime.multilingual_embedder(settings),
                                   runtime.multilingual_concepts(settings),
                                   settings.models_dir, force=force, progress=bar.update)
+
+
+def _clean_store(settings: Settings) -> None:
+    """After a successful build: what interrupted builds left behind goes (issue 15)."""
+    dropped = drop_orphans(runtime.chroma(settings))
+    if dropped:
+        print(f"removed {len(dropped)} collection(s) left by interrupted builds")
+    if not settings.chroma_url:
+        remove_orphan_files(settings.chroma_path)
 
 
 def _recover_passages(aside: Path, settings: Settings) -> None:

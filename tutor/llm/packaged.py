@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.common.errors import ModelError, ModelNotInstalledError
-from knowledge.common.hashing import file_identity, sha256_file, stamp_matches, write_stamp
+from knowledge.common.hashing import file_record, sha256_file, stamp_matches, write_stamp
 from knowledge.packaged import distribution_file, package_dir
 
 log = logging.getLogger(__name__)
@@ -79,18 +79,21 @@ def _part_files(spec: PackagedGGUF) -> list[Path]:
     return files
 
 
-def _stamp(path: Path, spec: PackagedGGUF) -> dict[str, object]:
-    return {**file_identity(path), "sha256": spec.sha256}
+def _stamp_file(spec: PackagedGGUF, models_dir: Path) -> Path:
+    """Beside the assembled model; for a single-file package in the data folder (site-packages
+    is read-only)."""
+    return models_dir / f"{spec.name}.verified"
 
 
 def _verified_before(path: Path, spec: PackagedGGUF, models_dir: Path) -> bool:
-    """True if ``path`` was hashed before and is unchanged since (the stamp lives in the data
-    folder because packaged files sit in read-only site-packages)."""
-    return stamp_matches(models_dir / f"{spec.name}.verified", _stamp(path, spec))
+    """True if ``path`` was hashed before and holds the same content (checked by size and
+    mtime, or hashed again when those changed, as in a copied data folder)."""
+    return stamp_matches(_stamp_file(spec, models_dir), {"sha256": spec.sha256}, {"file": path})
 
 
 def _remember(path: Path, spec: PackagedGGUF, models_dir: Path) -> None:
-    write_stamp(models_dir / f"{spec.name}.verified", _stamp(path, spec))
+    write_stamp(_stamp_file(spec, models_dir),
+                {"sha256": spec.sha256, "file": file_record(path, spec.sha256)})
 
 
 def _check_hash(path: Path, spec: PackagedGGUF, actual: str) -> None:
@@ -110,8 +113,8 @@ def resolve_gguf(model: str, models_dir: Path,
     spec = PACKAGED_MODELS.get(name)
     if spec is None:
         path = Path(model).expanduser()
-        if path.suffix.lower() == ".gguf" and path.is_file():
-            return path
+        if path.suffix.lower() == ".gguf" or os.sep in model:
+            return _user_gguf(path)
         raise ModelError(
             f"unknown model {model!r}: not a packaged model and not a .gguf file",
             f"set ERICA_LLM_MODEL to one of {', '.join([*PACKAGED_MODELS, *ALIASES])} "
@@ -126,9 +129,34 @@ def resolve_gguf(model: str, models_dir: Path,
     target = models_dir / f"{spec.name}.gguf"
     if target.is_file() and _verified_before(target, spec, models_dir):
         return target
+    if target.is_file() and target.stat().st_size == spec.size \
+            and sha256_file(target) == spec.sha256:  # assembled before, stamp lost: keep it
+        _remember(target, spec, models_dir)
+        return target
     _assemble(spec, target, progress)
     _remember(target, spec, models_dir)
     return target
+
+
+def _user_gguf(path: Path) -> Path:
+    """A model file the user named by its path: there, a file, readable, and a GGUF."""
+    fix = "set ERICA_LLM_MODEL to the path of a .gguf file, or to a packaged model name"
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(4)
+    except FileNotFoundError as exc:
+        raise ModelError(f"model file {path} not found", fix) from exc
+    except IsADirectoryError as exc:
+        raise ModelError(f"model path {path} is a folder, not a .gguf file", fix) from exc
+    except PermissionError as exc:
+        raise ModelError(f"model file {path} cannot be read: permission denied",
+                         f"make it readable (chmod +r {path})") from exc
+    except OSError as exc:
+        raise ModelError(f"model file {path} cannot be read ({exc.strerror})", fix) from exc
+    if magic != b"GGUF":
+        raise ModelError(f"{path} is not a GGUF model file (it does not start with 'GGUF')",
+                         "download or convert the model to GGUF (llama.cpp's format)")
+    return path
 
 
 def _assemble(spec: PackagedGGUF, target: Path,
