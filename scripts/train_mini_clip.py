@@ -29,13 +29,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=defaults.steps)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--checkpoint-every", type=int, default=0,
+                        help="also write the float16 weights every N steps (0: never)")
+    parser.add_argument("--checkpoint-dir", type=Path, default=None,
+                        help="folder of the checkpoints (step-NNNNN.safetensors)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("tutor").setLevel(logging.INFO)
     config = TrainConfig(steps=args.steps, seed=args.seed, batch_size=args.batch_size)
     start = time.perf_counter()
     cpu_start = time.process_time()
-    trainer, report = train(config)
+    trainer, report = train(config, checkpoint_every=args.checkpoint_every,
+                            checkpoint_dir=args.checkpoint_dir)
     meta = save_weights(trainer, report, args.out)
     report["wall_seconds_total"] = round(time.perf_counter() - start, 1)
     report["cpu_seconds_total"] = round(time.process_time() - cpu_start, 1)
