@@ -18,7 +18,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tutor.clip.models import MINI_CLIP_WEIGHTS  # noqa: E402
-from tutor.clip.train import TrainConfig, save_weights, train  # noqa: E402
+from tutor.clip.train import (  # noqa: E402
+    TrainConfig,
+    finish_checkpoint,
+    save_weights,
+    train,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,14 +38,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="also write the float16 weights every N steps (0: never)")
     parser.add_argument("--checkpoint-dir", type=Path, default=None,
                         help="folder of the checkpoints (step-NNNNN.safetensors)")
+    parser.add_argument("--finish", type=Path, default=None,
+                        help="evaluate and ship a checkpoint of a run with these options "
+                             "instead of training (it equals a run of its step count)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("tutor").setLevel(logging.INFO)
     config = TrainConfig(steps=args.steps, seed=args.seed, batch_size=args.batch_size)
     start = time.perf_counter()
     cpu_start = time.process_time()
-    trainer, report = train(config, checkpoint_every=args.checkpoint_every,
-                            checkpoint_dir=args.checkpoint_dir)
+    if args.finish:
+        trainer, report = finish_checkpoint(config, args.finish)
+    else:
+        trainer, report = train(config, checkpoint_every=args.checkpoint_every,
+                                checkpoint_dir=args.checkpoint_dir)
     meta = save_weights(trainer, report, args.out)
     report["wall_seconds_total"] = round(time.perf_counter() - start, 1)
     report["cpu_seconds_total"] = round(time.process_time() - cpu_start, 1)

@@ -349,6 +349,51 @@ def train(config: TrainConfig, *, on_step: Callable[[StepInfo], None] | None = N
     return trainer, report
 
 
+def state_digest(state: dict[str, Any]) -> str:
+    """sha256 over the names and float16 bytes of a state dict (order-independent)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for key in sorted(state):
+        digest.update(key.encode())
+        digest.update(state[key].numpy().tobytes())
+    return digest.hexdigest()
+
+
+def first_steps_digest(config: TrainConfig, steps: int = 2) -> str:
+    """:func:`state_digest` of a fresh trainer after ``steps`` steps: the cheap check that
+    training still reproduces the shipped weights' run on this machine."""
+    trainer = Trainer(config)
+    try:
+        for _ in range(steps):
+            trainer.step()
+    finally:
+        trainer.close()
+    return state_digest(trainer.half_state_dict())
+
+
+def finish_checkpoint(config: TrainConfig, checkpoint: Path) -> tuple[Trainer, dict[str, Any]]:
+    """Load a :func:`save_checkpoint` file of a run with ``config`` and evaluate it: what
+    :func:`train` returns for a run of exactly that many steps."""
+    import torch
+    from safetensors.torch import load_file
+
+    info = json.loads(Path(checkpoint).with_suffix(".json").read_text(encoding="utf-8"))
+    torch.set_num_threads(config.threads)
+    trainer = Trainer(config)
+    trainer.close()
+    state = {k: v.to(torch.float32) for k, v in load_file(str(checkpoint)).items()}
+    trainer.model.load_state_dict(state, strict=True)
+    trainer.step_no = int(info["steps"])
+    trainer.seconds = float(info["train_seconds"])
+    report = trainer.evaluate()
+    report["final_loss"] = float(info["loss"])
+    report["final_batch_accuracy"] = float(info["batch_accuracy"])
+    report["logit_scale"] = float(trainer.model.logit_scale.detach().exp())
+    report["train_seconds"] = round(trainer.seconds, 1)
+    return trainer, report
+
+
 def save_weights(trainer: Trainer, report: dict[str, Any], path: Path) -> dict[str, Any]:
     """Write ``path`` (.safetensors, float16) and its sidecar ``*.meta.json``; returns meta."""
     import open_clip
@@ -379,6 +424,8 @@ def save_weights(trainer: Trainer, report: dict[str, Any], path: Path) -> dict[s
         "versions": {"torch": torch.__version__, "open_clip": open_clip.__version__,
                      "python": platform.python_version()},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "first_steps": {"steps": 2, "digest": first_steps_digest(
+            TrainConfig(**asdict(trainer.config)), 2)},
     }
     side = sidecar_path(path)
     side.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
