@@ -52,7 +52,7 @@ ZERO_SHOT_TEMPLATES = ("a {}", "a picture of a {}", "a drawing of a {}")
 class TrainConfig:
     """Hyper-parameters; the shipped weights use the defaults (see the sidecar)."""
 
-    steps: int = 600
+    steps: int = 650
     batch_size: int = 64
     lr: float = 1e-3
     warmup: int = 30
@@ -293,15 +293,22 @@ class Trainer:
         self.model.load_state_dict(state, strict=True)
 
 
+def write_safetensors(state: dict[str, Any], path: Path) -> None:
+    """One metadata key only: safetensors writes its metadata map in a random order per
+    process, so two keys would make the same weights hash differently run to run."""
+    from safetensors.torch import save_file
+
+    save_file(state, str(path), metadata={"format": "pt"})
+
+
 def save_checkpoint(trainer: Trainer, folder: Path) -> Path:
     """The float16 weights after ``trainer.step_no`` steps (what a run of exactly that many
     steps ships), written atomically as ``step-NNNNN.safetensors`` with a small JSON."""
-    from safetensors.torch import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"step-{trainer.step_no:05d}.safetensors"
     tmp = path.with_name(path.name + ".tmp")
-    save_file(trainer.half_state_dict(), str(tmp), metadata={"format": "pt", "model": MINI_CLIP})
+    write_safetensors(trainer.half_state_dict(), tmp)
     tmp.replace(path)
     last = trainer.history[-20:]
     path.with_suffix(".json").write_text(json.dumps({
@@ -398,13 +405,11 @@ def save_weights(trainer: Trainer, report: dict[str, Any], path: Path) -> dict[s
     """Write ``path`` (.safetensors, float16) and its sidecar ``*.meta.json``; returns meta."""
     import open_clip
     import torch
-    from safetensors.torch import save_file
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    save_file(trainer.half_state_dict(), str(tmp), metadata={"format": "pt",
-                                                             "model": MINI_CLIP})
+    write_safetensors(trainer.half_state_dict(), tmp)
     tmp.chmod(0o644)
     tmp.replace(path)
     meta = {
