@@ -1,4 +1,4 @@
-"""Reproduce Erica's shipped mini-CLIP weights bit for bit (fixed seed; 6-9 min on 2 free cores).
+"""Reproduce Erica's shipped mini-CLIP weights bit for bit (fixed seed, one torch thread).
 
     python scripts/train_mini_clip.py                  # writes tutor/clip/weights/mini-clip.*
     python scripts/train_mini_clip.py --out /tmp/x.safetensors --steps 200
