@@ -1,4 +1,4 @@
-"""Reproduce Erica's shipped mini-CLIP weights bit for bit (fixed seed; 6-9 min on 2 free cores).
+"""Reproduce Erica's shipped mini-CLIP weights bit for bit (fixed seed, one torch thread).
 
     python scripts/train_mini_clip.py                  # writes tutor/clip/weights/mini-clip.*
     python scripts/train_mini_clip.py --out /tmp/x.safetensors --steps 200
@@ -18,7 +18,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tutor.clip.models import MINI_CLIP_WEIGHTS  # noqa: E402
-from tutor.clip.train import TrainConfig, save_weights, train  # noqa: E402
+from tutor.clip.train import (  # noqa: E402
+    TrainConfig,
+    finish_checkpoint,
+    save_weights,
+    train,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,13 +34,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=defaults.steps)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--checkpoint-every", type=int, default=0,
+                        help="also write the float16 weights every N steps (0: never)")
+    parser.add_argument("--checkpoint-dir", type=Path, default=None,
+                        help="folder of the checkpoints (step-NNNNN.safetensors)")
+    parser.add_argument("--finish", type=Path, default=None,
+                        help="evaluate and ship a checkpoint of a run with these options "
+                             "instead of training (it equals a run of its step count)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("tutor").setLevel(logging.INFO)
     config = TrainConfig(steps=args.steps, seed=args.seed, batch_size=args.batch_size)
     start = time.perf_counter()
     cpu_start = time.process_time()
-    trainer, report = train(config)
+    if args.finish:
+        trainer, report = finish_checkpoint(config, args.finish)
+    else:
+        trainer, report = train(config, checkpoint_every=args.checkpoint_every,
+                                checkpoint_dir=args.checkpoint_dir)
     meta = save_weights(trainer, report, args.out)
     report["wall_seconds_total"] = round(time.perf_counter() - start, 1)
     report["cpu_seconds_total"] = round(time.process_time() - cpu_start, 1)

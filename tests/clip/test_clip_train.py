@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 
 from tutor.clip import models
-from tutor.clip.train import TrainConfig, Trainer, save_weights
+from tutor.clip.train import (
+    TrainConfig,
+    Trainer,
+    save_checkpoint,
+    save_weights,
+    state_digest,
+)
 
 
 def _small(seed: int = 3) -> TrainConfig:
@@ -26,6 +33,52 @@ def test_steps_are_deterministic_and_learn_the_temperature():
     assert infos[-1].logit_scale != start_scale  # exp(t) is a trained parameter
     sa, sb = a.model.state_dict(), b.model.state_dict()
     assert all(np.array_equal(sa[k].numpy(), sb[k].numpy()) for k in sa)
+
+
+def test_the_temperature_visibly_learns():
+    """The live lesson tells students to watch the temperature: it must move within the
+    first steps (its log has its own learning-rate multiple), not stay at 0.0700."""
+    trainer = Trainer(TrainConfig(batch_size=16, seed=5, warmup=2, render_size=64))
+    start = float(trainer.model.logit_scale.detach())
+    for _ in range(8):
+        info = trainer.step()
+    trainer.close()
+    assert abs(float(trainer.model.logit_scale.detach()) - start) > 0.05
+    assert abs(info.temperature - 0.07) > 0.003  # shows in the page's 4 decimals
+
+
+def test_schedule_ignores_the_total_and_checkpoints_equal_shorter_runs(tmp_path: Path):
+    """A checkpoint after N steps of a long run is bit for bit a run of N steps."""
+    long_run = TrainConfig(**{**_small(seed=4).__dict__, "steps": 50})
+    short = Trainer(_small(seed=4))
+    longer = Trainer(long_run)
+    for _ in range(2):
+        short.step()
+        longer.step()
+    short.close()
+    longer.close()
+    assert [short.lr_at(s) for s in range(60)] == [longer.lr_at(s) for s in range(60)]
+    assert state_digest(short.half_state_dict()) == state_digest(longer.half_state_dict())
+    path = save_checkpoint(longer, tmp_path)
+    assert path.name == "step-00002.safetensors" and path.with_suffix(".json").is_file()
+
+
+def test_shipped_weights_first_steps_reproduce():
+    """The first steps of the shipped run, redone in a fresh interpreter as the training script
+    runs, give the digest its sidecar records (same seed, data, schedule and one torch thread:
+    bit for bit). In-process, earlier tests leave torch state behind that changes the bits."""
+    import subprocess
+    import sys
+
+    meta = json.loads(models.sidecar_path(models.MINI_CLIP_WEIGHTS).read_text())
+    code = ("import json, sys; from tutor.clip import models; "
+            "from tutor.clip.train import TrainConfig, first_steps_digest; "
+            "meta = json.loads(models.sidecar_path(models.MINI_CLIP_WEIGHTS).read_text()); "
+            "print(first_steps_digest(TrainConfig(**meta['train']), "
+            "meta['first_steps']['steps']))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=600, cwd=Path(__file__).resolve().parents[2], check=True)
+    assert out.stdout.strip().splitlines()[-1] == meta["first_steps"]["digest"]
 
 
 def test_save_and_reload_roundtrip(tmp_path: Path):

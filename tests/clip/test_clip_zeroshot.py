@@ -49,7 +49,7 @@ def test_held_out_pairs_zero_shot(mini_model):
     predicted = [classes[i] for i in (mini_model.embed_images(images) @ text.T).argmax(axis=1)]
     top1 = np.mean([p == t for p, t in zip(predicted, truth, strict=True)])
     colour = np.mean([p[0] == t[0] for p, t in zip(predicted, truth, strict=True)])
-    assert top1 >= 5 / len(classes), top1  # chance is 1/36
+    assert top1 >= 0.6, top1  # chance is 1/36; the weights before 2026-12 reached 46%
     assert colour >= 0.9
 
 

@@ -8,6 +8,8 @@
   (clustered around real mini-CLIP image embeddings), p50/p95 and recall@10 against exact
   search, for the search the app runs (:func:`tutor.clip.nearest.nearest`: exact below a
   size, HNSW above) and for Chroma's HNSW alone (built with the settings every set uses).
+* what the lessons show (:mod:`tutor.clip.quality`): held-out compositional zero-shot top-1,
+  search precision@3 on the demo set, and the localisation rate on two-object scenes.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sizes", default="1000,100000",
                         help="stored vectors for the query latency (default 1000,100000)")
     parser.add_argument("--queries", type=int, default=50, help="queries per size (default 50)")
+    parser.add_argument("--parts", default="indexing,queries,quality",
+                        help="comma-separated parts to run (default all three)")
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes for a smoke test (16 images, 500 vectors)")
 
@@ -171,6 +175,36 @@ def bench_queries(model, sizes: list[int], n_queries: int) -> list[dict[str, Any
     return rows
 
 
+def bench_quality(model, quick: bool) -> list[dict[str, Any]]:
+    from tutor.clip import quality
+
+    t0 = time.perf_counter()
+    zs = quality.zero_shot(model, 36 if quick else 360)
+    t1 = time.perf_counter()
+    search = quality.search_precision(model)
+    t2 = time.perf_counter()
+    loc = quality.localisation(model, 6 if quick else 60)
+    t3 = time.perf_counter()
+    return [
+        {"test": "zero-shot held-out pairs", "model": model.label,
+         "top-1": round(zs["held_out_top1"], 3), "seen top-1": round(zs["seen_top1"], 3),
+         "shape acc": round(zs["held_out_shape_acc"], 3),
+         "colour acc": round(zs["held_out_colour_acc"], 3),
+         "images": zs["images_per_split"], "chance": round(zs["chance"], 3),
+         "s": round(t1 - t0, 1)},
+        {"test": "search precision@3 (demo set)", "model": model.label,
+         "precision": round(search["precision"], 3), "queries": search["queries"],
+         "images": search["images"],
+         "worst": "; ".join(f"{q} {p:.2f}" for q, p in search["worst"]),
+         "s": round(t2 - t1, 1)},
+        {"test": "localisation (two-object scenes)", "model": model.label,
+         "rate": round(loc["rate"], 3), "same colour": round(loc["rate same colour"], 3),
+         "same shape": round(loc["rate same shape"], 3),
+         "different": round(loc["rate different"], 3), "phrases": loc["phrases"],
+         "s": round(t3 - t2, 1)},
+    ]
+
+
 def run(settings: Any, args: argparse.Namespace) -> int:
     import torch
 
@@ -187,16 +221,24 @@ def run(settings: Any, args: argparse.Namespace) -> int:
         raise InvalidInputError("benchmark sizes too small",
                                 "use --images >= 2 and --sizes >= 10")
     models = [m.strip() for m in args.models.split(",") if m.strip()]
+    parts = {p.strip() for p in str(args.parts).split(",") if p.strip()}
+    if not parts or parts - {"indexing", "queries", "quality"}:
+        raise InvalidInputError(f"unknown benchmark parts {args.parts!r}",
+                                "use --parts with indexing, queries and/or quality")
     rows = []
-    with tempfile.TemporaryDirectory(prefix="erica-bench-img-") as tmp:
-        paths = _write_images(Path(tmp), n_images)
-        for name in models:
-            log.info("indexing benchmark: %s", name)
-            rows.append(bench_indexing(name, paths, min(n_base, n_images),
-                                       args.batch_size))
+    if "indexing" in parts:
+        with tempfile.TemporaryDirectory(prefix="erica-bench-img-") as tmp:
+            paths = _write_images(Path(tmp), n_images)
+            for name in models:
+                log.info("indexing benchmark: %s", name)
+                rows.append(bench_indexing(name, paths, min(n_base, n_images),
+                                           args.batch_size))
     query_model = load_model(settings) if settings is not None else _load("mini-clip")
-    rows.extend(bench_queries(query_model, sizes, max(5, args.queries if not args.quick
-                                                      else 10)))
+    if "queries" in parts:
+        rows.extend(bench_queries(query_model, sizes, max(5, args.queries if not args.quick
+                                                          else 10)))
+    if "quality" in parts:
+        rows.extend(bench_quality(query_model, args.quick))
     write_results("clip", rows, torch_threads=torch.get_num_threads(),
                   batch_size=args.batch_size,
                   note="2 CPU cores shared with other processes: figures are noisy")

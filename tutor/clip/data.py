@@ -318,8 +318,69 @@ def pair_scene(rng: np.random.Generator, exclude: frozenset = frozenset()) -> Sc
                   "relation": relation})
 
 
+EMPTY_CAPTIONS = ("an empty background", "a blank image", "nothing", "an empty picture")
+
+
+def single_scene(rng: np.random.Generator, exclude: frozenset = frozenset(),
+                 only_pairs: Sequence[tuple[str, str]] | None = None) -> Scene:
+    """One object at any scale (a third of the image to filling it, sometimes cut by the
+    edge): what a sliding-window patch of a bigger scene looks like (see localisation)."""
+    colour, shape = _pick_pair(rng, exclude, only_pairs)
+    texture = TEXTURES[int(rng.integers(len(TEXTURES)))]
+    size = float(rng.uniform(0.3, 0.9))
+    margin = max(0.0, 0.5 - size / 2) + 0.08
+    x, y = (float(v) for v in rng.uniform(margin, 1 - margin, 2))
+    phrase = _noun_phrase(1, texture, colour, shape, rng, with_texture=rng.random() < 0.5)
+    return Scene([ObjectSpec(colour, shape, texture, x, y, size, float(rng.normal(0, 0.15)))],
+                 phrase, "single", {"colour": colour, "shape": shape, "texture": texture,
+                                    "count": "1"})
+
+
+def empty_scene(rng: np.random.Generator) -> Scene:
+    """Background only: teaches the model that an empty patch matches no object phrase."""
+    return Scene([], EMPTY_CAPTIONS[int(rng.integers(len(EMPTY_CAPTIONS)))], "empty")
+
+
+def twin_scene(scene: Scene, rng: np.random.Generator, exclude: frozenset = frozenset()
+               ) -> Scene | None:
+    """A hard negative: ``scene`` (a group or single scene) with its shape or its colour
+    swapped for another, caption changed to match; None if the swap is impossible."""
+    colour, shape = scene.labels.get("colour"), scene.labels.get("shape")
+    if not colour or not shape:
+        return None
+    words = scene.caption.split()
+    change_shape = rng.random() < 0.6 or colour not in words
+    options = [(colour, s) if change_shape else (c, shape)
+               for s in SHAPES for c in COLOURS
+               if (s != shape if change_shape else c != colour)
+               and (s == shape if not change_shape else c == colour)]
+    options = [o for o in options if _allowed(o[0], o[1], exclude)]
+    if not options:
+        return None
+    new_colour, new_shape = options[int(rng.integers(len(options)))]
+    out = []
+    for w in words:
+        if w == colour:
+            out.append(new_colour)
+        elif w in (shape, _plural(shape, 2)):
+            out.append(new_shape if w == shape else _plural(new_shape, 2))
+        else:
+            out.append(w)
+    caption = " ".join(out).replace("a orange", "an orange")
+    objects = [ObjectSpec(new_colour, new_shape, o.texture, o.x, o.y, o.size, o.angle)
+               for o in scene.objects]
+    return Scene(objects, caption, scene.kind, dict(scene.labels, colour=new_colour,
+                                                    shape=new_shape))
+
+
 def random_scene(rng: np.random.Generator, exclude: frozenset = frozenset(),
-                 pair_fraction: float = 0.35) -> Scene:
+                 pair_fraction: float = 0.35, single_fraction: float = 0.0,
+                 empty_fraction: float = 0.0) -> Scene:
+    r = rng.random()
+    if r < empty_fraction:
+        return empty_scene(rng)
+    if r < empty_fraction + single_fraction:
+        return single_scene(rng, exclude)
     if rng.random() < pair_fraction:
         return pair_scene(rng, exclude)
     return group_scene(rng, exclude)
@@ -382,11 +443,15 @@ def photo_crop(name: str, rng: np.random.Generator, size: int = 128) -> Image.Im
 
 def training_batch(rng: np.random.Generator, n: int, *, size: int = 128,
                    photo_fraction: float = 0.12, exclude: frozenset | None = None,
-                   photos: Sequence[str] | None = None
+                   photos: Sequence[str] | None = None, single_fraction: float = 0.0,
+                   empty_fraction: float = 0.0, twin_fraction: float = 0.0
                    ) -> tuple[list[Image.Image], list[str]]:
     """``n`` (image, caption) pairs: scenes (never a held-out pair) and photo crops.
 
-    A photo appears at most once per batch, so it is never its own negative.
+    A photo appears at most once per batch, so it is never its own negative; at most one
+    empty scene per batch for the same reason. ``twin_fraction`` of the group and single
+    scenes come with a twin that differs only in shape or only in colour (a hard negative
+    in the same batch).
     """
     exclude = frozenset(HELD_OUT_PAIRS) if exclude is None else exclude
     photos = list(photos if photos is not None else available_photos())
@@ -398,10 +463,19 @@ def training_batch(rng: np.random.Generator, n: int, *, size: int = 128,
         images.append(photo_crop(name, rng, size))
         options = PHOTO_CAPTIONS[name]
         captions.append(options[int(rng.integers(len(options)))])
+    has_empty = False
     while len(images) < n:
-        scene = random_scene(rng, exclude)
+        scene = random_scene(rng, exclude, single_fraction=single_fraction,
+                             empty_fraction=0.0 if has_empty else empty_fraction)
+        has_empty = has_empty or scene.kind == "empty"
         images.append(render_scene(scene, size, rng))
         captions.append(scene.caption)
+        if len(images) < n and scene.kind in ("group", "single") and \
+                rng.random() < twin_fraction:
+            twin = twin_scene(scene, rng, exclude)
+            if twin is not None and twin.caption not in captions:
+                images.append(render_scene(twin, size, rng))
+                captions.append(twin.caption)
     order = rng.permutation(n)
     return [images[i] for i in order], [captions[i] for i in order]
 
@@ -430,15 +504,26 @@ def seen_pairs() -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- the demo set
 
 DEMO_SEED = 20240601
-DEMO_SCENES = 60
-DEMO_VERSION = 1
+DEMO_SCENES = 135  # 108 group scenes (each colour-shape pair three times) + 27 two-object scenes
+DEMO_VERSION = 2
+
+
+def demo_scene(i: int, rng: np.random.Generator) -> Scene:
+    """The ``i``-th demo scene: every fifth shows two objects, the others cycle through all
+    36 colour-shape pairs (held-out ones included: zero-shot in action), so a search for any
+    pair has at least three right answers once the set has 135 scenes."""
+    if i % 5 == 4:
+        return pair_scene(rng)
+    pairs = all_pairs()
+    return group_scene(rng, only_pairs=[pairs[(i - i // 5) % len(pairs)]])
 
 
 def ensure_demo_images(folder: Path, n_scenes: int = DEMO_SCENES) -> Path:
     """Write the demo image set (drawn scenes + scikit-image photos) into ``folder`` once.
 
-    Returns the folder. ``captions.json`` beside the images maps file name -> caption. An
-    existing complete set of the same version is left as it is (cheap to call every time).
+    Returns the folder. ``captions.json`` beside the images maps file name -> caption (and,
+    under "objects", file name -> the "colour shape" of each drawn object). An existing
+    complete set of the same version is left as it is (cheap to call every time).
     """
     folder.mkdir(parents=True, exist_ok=True)
     manifest = folder / "captions.json"
@@ -452,12 +537,13 @@ def ensure_demo_images(folder: Path, n_scenes: int = DEMO_SCENES) -> Path:
             log.warning("demo manifest %s unreadable: rewriting the demo set", manifest)
     rng = np.random.default_rng(DEMO_SEED)
     captions: dict[str, str] = {}
+    objects: dict[str, list[str]] = {}
     for i in range(n_scenes):
-        # the demo shows every colour-shape pair, held-out ones included (zero-shot in action)
-        scene = group_scene(rng) if i % 3 else pair_scene(rng)
+        scene = demo_scene(i, rng)
         name = f"scene_{i:03d}.png"
         render_scene(scene, 160, rng).save(folder / name)
         captions[name] = scene.caption
+        objects[name] = sorted({f"{o.colour} {o.shape}" for o in scene.objects})
     for photo in available_photos():
         try:
             image = load_photo(photo)
@@ -468,11 +554,21 @@ def ensure_demo_images(folder: Path, n_scenes: int = DEMO_SCENES) -> Path:
         name = f"photo_{photo}.jpg"
         image.save(folder / name, quality=90)
         captions[name] = PHOTO_CAPTIONS[photo][0]
+        objects[name] = []
     tmp = manifest.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"version": DEMO_VERSION, "captions": captions}, indent=1),
-                   encoding="utf-8")
+    tmp.write_text(json.dumps({"version": DEMO_VERSION, "captions": captions,
+                               "objects": objects}, indent=1), encoding="utf-8")
     tmp.replace(manifest)
     return folder
+
+
+def demo_objects(folder: Path) -> dict[str, list[str]]:
+    """File name -> the "colour shape" of each drawn object (empty for photos)."""
+    try:
+        data = json.loads((folder / "captions.json").read_text(encoding="utf-8"))
+        return {k: list(v) for k, v in data.get("objects", {}).items()}
+    except (OSError, ValueError):
+        return {}
 
 
 def demo_captions(folder: Path) -> dict[str, str]:

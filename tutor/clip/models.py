@@ -241,7 +241,8 @@ def load_mini_clip(weights: Path | None = None, *, verify: bool = True) -> ClipM
     if not weights.is_file():
         raise ModelError(f"the mini-clip weights {weights} are missing",
                          "reinstall Erica, or recreate them with "
-                         "`python scripts/train_mini_clip.py` (6-9 minutes on 2 free CPU cores)")
+                         "`python scripts/train_mini_clip.py` (about 45 minutes on 2 busy "
+                         "CPU cores)")
     meta = read_sidecar(weights)
     digest = sha256_file(weights)
     if verify and meta.get("sha256") and meta["sha256"] != digest:

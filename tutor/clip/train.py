@@ -52,16 +52,28 @@ ZERO_SHOT_TEMPLATES = ("a {}", "a picture of a {}", "a drawing of a {}")
 class TrainConfig:
     """Hyper-parameters; the shipped weights use the defaults (see the sidecar)."""
 
-    steps: int = 600
-    batch_size: int = 128
+    steps: int = 650
+    batch_size: int = 64
     lr: float = 1e-3
-    min_lr_fraction: float = 0.05
-    warmup: int = 50
+    warmup: int = 30
+    # after this step the rate falls as 1/sqrt(step): the schedule never looks at ``steps``,
+    # so a run of N steps is exactly the first N steps of any longer run (checkpoints are
+    # reproducible by asking for their step count)
+    decay_after: int = 200
     weight_decay: float = 0.1
     seed: int = 7
     render_size: int = 96  # drawn at 96 px, resized to the model's 64 px (as at inference)
     photo_fraction: float = 0.1
     eval_images: int = 360
+    single_fraction: float = 0.25  # one object at any scale: what a localisation patch sees
+    empty_fraction: float = 0.02  # background only ("an empty background"), one per batch
+    twin_fraction: float = 0.4  # hard negatives: the same scene with another shape or colour
+    # the temperature's log gets this multiple of the learning rate: at the shared rate Adam
+    # moves it by ~lr per step, invisible in a lesson of 60 steps (0.0700 -> 0.0699)
+    logit_scale_lr_mult: float = 30.0
+    # torch threads while a step runs (restored after): one thread gives the same bits on any
+    # machine and is fastest on a busy one; the next batch is drawn on another core meanwhile
+    threads: int = 1
 
 
 @dataclass
@@ -102,14 +114,18 @@ class Trainer:
                             dtype=np.float32)
         decay, no_decay = [], []
         for name, param in self.model.named_parameters():
-            if param.ndim < 2 or "embedding" in name or "logit_scale" in name or \
+            if "logit_scale" in name:
+                continue
+            if param.ndim < 2 or "embedding" in name or \
                     name.endswith(("bias", "class_embedding")):
                 no_decay.append(param)
             else:
                 decay.append(param)
         self.optimizer = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": self.config.weight_decay},
-             {"params": no_decay, "weight_decay": 0.0}],
+            [{"params": decay, "weight_decay": self.config.weight_decay, "lr_mult": 1.0},
+             {"params": no_decay, "weight_decay": 0.0, "lr_mult": 1.0},
+             {"params": [self.model.logit_scale], "weight_decay": 0.0,
+              "lr_mult": self.config.logit_scale_lr_mult}],
             lr=self.config.lr, betas=(0.9, 0.98), eps=1e-6, fused=True)
         self.loss_fn = ClipLoss()
         self.rng = np.random.default_rng(self.config.seed)
@@ -126,7 +142,8 @@ class Trainer:
         cfg = self.config
         images, captions = data.training_batch(
             self.rng, cfg.batch_size, size=cfg.render_size, photo_fraction=cfg.photo_fraction,
-            photos=self.photos)
+            photos=self.photos, single_fraction=cfg.single_fraction,
+            empty_fraction=cfg.empty_fraction, twin_fraction=cfg.twin_fraction)
         return images, captions, self.to_tensor(images), self.tokenizer(captions)
 
     def next_batch(self) -> tuple[list[Any], list[str], Any, Any]:
@@ -162,9 +179,7 @@ class Trainer:
         cfg = self.config
         if step < cfg.warmup:
             return cfg.lr * (step + 1) / cfg.warmup
-        progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
-        floor = cfg.lr * cfg.min_lr_fraction
-        return floor + (cfg.lr - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+        return cfg.lr * math.sqrt(cfg.decay_after / max(step + 1, cfg.decay_after))
 
     # ---------------------------------------------------------------- training
 
@@ -173,11 +188,21 @@ class Trainer:
         matrix (and the captions and images) of the first ``keep`` pairs for display."""
         import torch
 
+        previous_threads = torch.get_num_threads()
+        torch.set_num_threads(self.config.threads)
+        try:
+            return self._step(keep)
+        finally:
+            torch.set_num_threads(previous_threads)
+
+    def _step(self, keep: int) -> StepInfo:
+        import torch
+
         start = time.perf_counter()
         images, captions, x, tokens = self.next_batch()
         lr = self.lr_at(self.step_no)
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group["lr_mult"]
         self.model.train()
         image_features, text_features, logit_scale = self.model(x, tokens)
         loss = self.loss_fn(image_features, text_features, logit_scale)
@@ -268,11 +293,43 @@ class Trainer:
         self.model.load_state_dict(state, strict=True)
 
 
+def write_safetensors(state: dict[str, Any], path: Path) -> None:
+    """One metadata key only: safetensors writes its metadata map in a random order per
+    process, so two keys would make the same weights hash differently run to run."""
+    from safetensors.torch import save_file
+
+    save_file(state, str(path), metadata={"format": "pt"})
+
+
+def save_checkpoint(trainer: Trainer, folder: Path) -> Path:
+    """The float16 weights after ``trainer.step_no`` steps (what a run of exactly that many
+    steps ships), written atomically as ``step-NNNNN.safetensors`` with a small JSON."""
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"step-{trainer.step_no:05d}.safetensors"
+    tmp = path.with_name(path.name + ".tmp")
+    write_safetensors(trainer.half_state_dict(), tmp)
+    tmp.replace(path)
+    last = trainer.history[-20:]
+    path.with_suffix(".json").write_text(json.dumps({
+        "steps": trainer.step_no, "train_seconds": round(trainer.seconds, 1),
+        "loss": float(np.mean([h.loss for h in last])),
+        "batch_accuracy": float(np.mean([h.batch_accuracy for h in last])),
+        "temperature": trainer.history[-1].temperature, "sha256": sha256_file(path)}) + "\n")
+    return path
+
+
 def train(config: TrainConfig, *, on_step: Callable[[StepInfo], None] | None = None,
-          progress: bool = True) -> tuple[Trainer, dict[str, Any]]:
-    """Run ``config.steps`` steps, round to float16 and evaluate; returns (trainer, report)."""
+          progress: bool = True, checkpoint_every: int = 0,
+          checkpoint_dir: Path | None = None) -> tuple[Trainer, dict[str, Any]]:
+    """Run ``config.steps`` steps, round to float16 and evaluate; returns (trainer, report).
+
+    With ``checkpoint_every`` the float16 weights are also written to ``checkpoint_dir``
+    every so many steps (see :func:`save_checkpoint`)."""
+    import torch
     from tqdm import tqdm
 
+    torch.set_num_threads(config.threads)
     trainer = Trainer(config)
     bar = tqdm(total=config.steps, desc="training mini-clip", unit="step", disable=not progress)
     try:
@@ -284,6 +341,8 @@ def train(config: TrainConfig, *, on_step: Callable[[StepInfo], None] | None = N
                                 T=f"{info.temperature:.3f}")
             if on_step:
                 on_step(info)
+            if checkpoint_every and checkpoint_dir and trainer.step_no % checkpoint_every == 0:
+                save_checkpoint(trainer, checkpoint_dir)
     finally:
         bar.close()
         trainer.close()
@@ -297,17 +356,60 @@ def train(config: TrainConfig, *, on_step: Callable[[StepInfo], None] | None = N
     return trainer, report
 
 
+def state_digest(state: dict[str, Any]) -> str:
+    """sha256 over the names and float16 bytes of a state dict (order-independent)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for key in sorted(state):
+        digest.update(key.encode())
+        digest.update(state[key].numpy().tobytes())
+    return digest.hexdigest()
+
+
+def first_steps_digest(config: TrainConfig, steps: int = 2) -> str:
+    """:func:`state_digest` of a fresh trainer after ``steps`` steps: the cheap check that
+    training still reproduces the shipped weights' run on this machine."""
+    trainer = Trainer(config)
+    try:
+        for _ in range(steps):
+            trainer.step()
+    finally:
+        trainer.close()
+    return state_digest(trainer.half_state_dict())
+
+
+def finish_checkpoint(config: TrainConfig, checkpoint: Path) -> tuple[Trainer, dict[str, Any]]:
+    """Load a :func:`save_checkpoint` file of a run with ``config`` and evaluate it: what
+    :func:`train` returns for a run of exactly that many steps."""
+    import torch
+    from safetensors.torch import load_file
+
+    info = json.loads(Path(checkpoint).with_suffix(".json").read_text(encoding="utf-8"))
+    torch.set_num_threads(config.threads)
+    trainer = Trainer(config)
+    trainer.close()
+    state = {k: v.to(torch.float32) for k, v in load_file(str(checkpoint)).items()}
+    trainer.model.load_state_dict(state, strict=True)
+    trainer.step_no = int(info["steps"])
+    trainer.seconds = float(info["train_seconds"])
+    report = trainer.evaluate()
+    report["final_loss"] = float(info["loss"])
+    report["final_batch_accuracy"] = float(info["batch_accuracy"])
+    report["logit_scale"] = float(trainer.model.logit_scale.detach().exp())
+    report["train_seconds"] = round(trainer.seconds, 1)
+    return trainer, report
+
+
 def save_weights(trainer: Trainer, report: dict[str, Any], path: Path) -> dict[str, Any]:
     """Write ``path`` (.safetensors, float16) and its sidecar ``*.meta.json``; returns meta."""
     import open_clip
     import torch
-    from safetensors.torch import save_file
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    save_file(trainer.half_state_dict(), str(tmp), metadata={"format": "pt",
-                                                             "model": MINI_CLIP})
+    write_safetensors(trainer.half_state_dict(), tmp)
     tmp.chmod(0o644)
     tmp.replace(path)
     meta = {
@@ -327,6 +429,8 @@ def save_weights(trainer: Trainer, report: dict[str, Any], path: Path) -> dict[s
         "versions": {"torch": torch.__version__, "open_clip": open_clip.__version__,
                      "python": platform.python_version()},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "first_steps": {"steps": 2, "digest": first_steps_digest(
+            TrainConfig(**asdict(trainer.config)), 2)},
     }
     side = sidecar_path(path)
     side.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
