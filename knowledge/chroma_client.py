@@ -19,10 +19,11 @@ from knowledge.common.errors import StoreError
 log = logging.getLogger(__name__)
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-# The HNSW index of every vector collection (concepts, passages, image sets). Chroma's
-# defaults (16 neighbours, ef_construction 100) found only 74% of the exact top 10 among
-# 100,000 clustered image vectors; these find 99% (`erica bench clip`), at ~1.5 ms a query.
-# Construction settings are fixed when a collection is created: older ones need a rebuild.
+# The HNSW index of every vector collection (concepts, passages, image sets). Among 100,000
+# clustered image vectors Chroma's defaults (16 neighbours, ef_construction 100) found 74-85%
+# of the exact top 10, these 88-99% (two draws; `erica bench clip`), so image sets are also
+# searched exactly below a size (tutor/clip/nearest.py). ef_search set later by modify() did
+# not change recall: construction settings count, and are fixed when a collection is created.
 HNSW_CONFIGURATION = {"hnsw": {"space": "cosine", "max_neighbors": 32, "ef_construction": 200,
                                "ef_search": 200}}
 
