@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.errors import ModelError
-from knowledge.hashing import file_identity, sha256_file, stamp_matches, write_stamp
+from knowledge.common.errors import ModelError
+from knowledge.common.hashing import file_record, sha256_file, stamp_matches, write_stamp
 from knowledge.packaged import package_dir
 
 log = logging.getLogger(__name__)
@@ -46,13 +46,12 @@ def checked_model_file(models_dir: Path) -> Path:
         raise ModelError(f"{DISTRIBUTION} is installed but holds no {MODEL_FILE} in {folder}",
                          REINSTALL)
     stamp = models_dir / f"{MODEL_FILE}.checked.json"
-    expected = {"sha256": MODEL_SHA256, "file": file_identity(model)}
-    if not stamp_matches(stamp, expected):
+    if not stamp_matches(stamp, {"pinned": MODEL_SHA256}, {"file": model}):
         got = sha256_file(model)
         if got != MODEL_SHA256:
             raise ModelError(f"{model} has sha256 {got}, not the pinned {MODEL_SHA256} "
                              f"of {DISTRIBUTION}=={VERSION}", REINSTALL)
-        write_stamp(stamp, expected)
+        write_stamp(stamp, {"pinned": MODEL_SHA256, "file": file_record(model, got)})
     return model
 
 

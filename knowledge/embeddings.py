@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.errors import ModelError
+from knowledge.common.errors import ModelError
 from knowledge.packaged import package_dir
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from knowledge.errors import BackendError
+from knowledge.common.errors import BackendError
 from knowledge.graph import ancestors_within
 from tutor.llm.fake_backend import FakeBackend
 from tutor.sentences import split_sentences

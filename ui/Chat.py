@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file
 
 import streamlit as st  # noqa: E402
 
-from knowledge.errors import EricaError  # noqa: E402
+from knowledge.common.errors import EricaError  # noqa: E402
 from knowledge.questions import MAX_QUESTION_CHARS  # noqa: E402
 from tutor.conversation import Conversation  # noqa: E402
 from tutor.lesson import ANSWER_HEADING  # noqa: E402

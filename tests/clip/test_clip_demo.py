@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.errors import InvalidInputError
+from knowledge.common.errors import InvalidInputError
 from tests.clip.conftest import scene_image
 from tutor.clip import demo
 

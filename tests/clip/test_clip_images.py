@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from knowledge.errors import InvalidInputError
+from knowledge.common.errors import InvalidInputError
 from tests.clip.conftest import png_bomb_header, scene_image, write_bad_images
 from tutor.clip import images
 

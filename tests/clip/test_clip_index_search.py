@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge.errors import InvalidInputError
+from knowledge.common.errors import InvalidInputError
 from tests.clip.conftest import scene_image, write_bad_images
 from tutor.clip import index, search, sets
 from tutor.settings import Settings

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge.errors import InvalidInputError, ModelError
+from knowledge.common.errors import InvalidInputError, ModelError
 from tutor.clip import models
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from knowledge.errors import InvalidInputError
+from knowledge.common.errors import InvalidInputError
 from tests.clip.conftest import scene_image
 from tutor.clip import zeroshot
 

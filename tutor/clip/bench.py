@@ -208,7 +208,7 @@ def bench_quality(model, quick: bool) -> list[dict[str, Any]]:
 def run(settings: Any, args: argparse.Namespace) -> int:
     import torch
 
-    from knowledge.errors import InvalidInputError
+    from knowledge.common.errors import InvalidInputError
     from tutor.bench.report import write_results
     from tutor.clip.models import TORCH_THREADS, load_model
 

@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from knowledge.errors import InvalidInputError
+from knowledge.common.errors import InvalidInputError
 from tutor.settings import Settings
 
 log = logging.getLogger(__name__)

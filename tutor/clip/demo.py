@@ -3,7 +3,7 @@ such as "show me how CLIP finds pictures of a horse".
 
 :func:`chat_demo` returns a :class:`ClipDemoResult` for the chat page to render beside the
 tutor's explanation, or None when the message is not a CLIP demo request (the chat then
-answers it as a question). Failures raise :class:`~knowledge.errors.EricaError` subclasses
+answers it as a question). Failures raise :class:`~knowledge.common.errors.EricaError` subclasses
 (cause + fix), like every library call.
 """
 
@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from knowledge.errors import InvalidInputError
+from knowledge.common.errors import InvalidInputError
 
 DEMO_K = 6
 THUMBNAIL_SIDE = 256  # the labelled image as the chat shows it

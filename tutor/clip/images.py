@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from knowledge.errors import InvalidInputError
+from knowledge.common.errors import InvalidInputError
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from knowledge.errors import InvalidInputError
-from knowledge.hashing import sha256_file
+from knowledge.common.errors import InvalidInputError
+from knowledge.common.hashing import sha256_file
 from tutor.clip import images as imgs
 from tutor.clip.encode import BATCH_SIZE, Item, encode_pipelined
 from tutor.clip.models import ClipModel

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from knowledge.errors import InvalidInputError
+from knowledge.common.errors import InvalidInputError
 from tutor.clip.models import ClipModel
 
 MAX_SIDE = 512  # the image is shrunk to this before patches are cut

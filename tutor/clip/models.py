@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.errors import InvalidInputError, ModelError
-from knowledge.hashing import sha256_file
+from knowledge.common.errors import InvalidInputError, ModelError
+from knowledge.common.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 

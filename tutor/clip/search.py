@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.errors import InvalidInputError, StoreError
+from knowledge.common.errors import InvalidInputError, StoreError
 from tutor.clip import feedback
 from tutor.clip import images as imgs
 from tutor.clip.index import require_set

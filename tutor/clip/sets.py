@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.chroma_client import HNSW_CONFIGURATION
-from knowledge.errors import InvalidInputError, StoreError
+from knowledge.common.errors import InvalidInputError, StoreError
 from tutor.clip.models import ClipModel
 
 COLLECTION_PREFIX = "clip"

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.errors import InvalidInputError
+from knowledge.common.errors import InvalidInputError
 from tutor.clip import images as imgs
 from tutor.clip.models import ClipModel
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from PIL import Image
 
-from knowledge.errors import InvalidInputError
+from knowledge.common.errors import InvalidInputError
 from tutor.clip.encode import Item
 from tutor.clip.images import VIDEO_SUFFIXES
 from tutor.clip.index import IndexReport, Progress, index_items

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.errors import InvalidInputError
+from knowledge.common.errors import InvalidInputError
 from tutor.clip.models import MINI_CLIP, ClipModel
 
 log = logging.getLogger(__name__)

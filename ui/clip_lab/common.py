@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from knowledge.errors import InvalidInputError
+from knowledge.common.errors import InvalidInputError
 from tutor.settings import Settings
 from ui.resources import guarded, settings
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from knowledge.errors import EricaError
+from knowledge.common.errors import EricaError
 from tutor.settings import Settings
 from ui.clip_lab.common import inside_roots, read_upload, score_caption, show_image
 from ui.resources import guarded
