@@ -115,7 +115,7 @@ def compose(retrieval: Retrieval, course: Course, depth: int) -> CardSections:
     reading = further_reading_section(retrieval)
     if reading:
         result.sections.append(("Further reading", reading))
-    result.sections.append(("Next steps", _next_steps(retrieval, course, main)))
+    result.sections.append(("Next steps", _next_steps(course, main)))
     return result
 
 
@@ -193,13 +193,10 @@ def _summary(retrieval: Retrieval, course: Course, main: list[RetrievedConcept],
     return "\n".join(lines) + "\n"
 
 
-def _next_steps(retrieval: Retrieval, course: Course, main: list[RetrievedConcept]) -> str:
-    in_lesson = {c.id for c in retrieval.concepts}
+def _next_steps(course: Course, main: list[RetrievedConcept]) -> str:
     lines = []
     for concept in main:
         for succ in _successors(course, concept.id):
-            if succ in in_lesson:
-                continue
             card: Concept = course.cards[succ]
             lines.append(f"- **{card.name}** (builds on {concept.name}): {card.summary}")
     if not lines:

@@ -48,10 +48,10 @@ def test_one_student_never_sees_a_queue(lesson_app, browser):
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         seen.update(_status_labels(page))
-        if any(label.startswith("Answered from the course") for label in seen):
+        if any("Answered from the course" in label for label in seen):
             break
         time.sleep(0.3)
-    assert any(label.startswith("Answered from the course") for label in seen), seen
+    assert any("Answered from the course" in label for label in seen), seen
     assert not any("ahead" in label or "Queued" in label for label in seen), seen
     body = page.inner_text("body")
     assert "Your question, answered" in body and "Why it matters" in body
@@ -70,7 +70,7 @@ def test_second_question_mid_answer_keeps_both_answers(lesson_app, browser):
     _send(page, "How does A* search use a heuristic?")
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        if any(label.startswith("Answered from the course") for label in _status_labels(page)) \
+        if any("Answered from the course" in label for label in _status_labels(page)) \
                 and page.get_by_text("A* search").count():
             break
         time.sleep(0.5)
