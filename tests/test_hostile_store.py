@@ -207,7 +207,9 @@ def test_next_build_removes_what_interrupted_builds_left(store: Path, tmp_path: 
     with sqlite3.connect(chroma / "chroma.sqlite3") as conn:
         names = {row[0] for row in conn.execute("SELECT name FROM collections")}
         segments = {row[0] for row in conn.execute("SELECT id FROM segments")}
-    assert len(names) == 2  # erica-meta and the active concepts build
+    # erica-meta and the active build of each namespace (concepts, the cross-language index)
+    assert {n.split("-")[0] for n in names} == {"erica", "concepts", "crosslingual"}
+    assert len(names) == 3
     assert {p.name for p in chroma.iterdir() if p.is_dir()} <= segments
     assert main(["retrieve", "what is clip", "--json", "--k", "1"]) == 0
     assert '"id": "clip"' in capsys.readouterr().out

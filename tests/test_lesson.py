@@ -90,7 +90,7 @@ def test_prerequisites_and_next_steps_belong_to_the_concept(mini_settings):
     for owner, names in owned.items():
         assert names and set(names) <= {course.cards[i].name for i in
                                          ancestors_within(course.graph, [by_name[owner]], 2)}
-    steps = re.findall(r"\*\*(.+?)\*\* \(builds on (.+?)\)",
+    steps = re.findall(r"\*\*(.+?)\*\* \(builds on (.+?)\): ",
                        dict(lesson.cards.sections)["Next steps"])
     for name, base in steps:
         step = next(c for c in course.cards.values() if c.name == name)

@@ -54,7 +54,7 @@ def test_prerequisites_and_next_steps_belong_to_their_concept(course_retriever):
             for name in re.findall(r"\*\*(.+?)\*\* \(needed by", body):
                 assert by_name[name] in allowed, (item.question, owner, name)
                 checked += 1
-        for name, base in re.findall(r"\*\*(.+?)\*\* \(builds on (.+?)\)",
+        for name, base in re.findall(r"\*\*(.+?)\*\* \(builds on (.+?)\): ",
                                      sections["Next steps"]):
             assert course.graph.has_edge(by_name[base], by_name[name]), (item.question, name)
             checked += 1

@@ -89,6 +89,7 @@ class Lesson:
         self.checks: list[SentenceCheck] = []
         self.answer = ""  # the model's text as shown (checked sentences and notes)
         self.notice = ""  # why the model's answer is missing or short, if it is
+        self.error: EricaError | None = None  # the model's failure, for the UI to show
 
     # -- the parts ---------------------------------------------------------------------
     def card_markdown(self) -> str:
@@ -152,8 +153,10 @@ class Lesson:
                 yield from self._show(sentence, checker, evidence)
         except EricaError as exc:
             stats.stopped = "error"
+            self.error = exc
             self.notice = (f"The language model could not answer ({exc.cause}). The card "
-                           "sections stand on their own.")
+                           "sections stand on their own." + (f" How to fix it: {exc.fix}"
+                                                             if exc.fix else ""))
         finally:
             self._record(stats)
         yield from self._closing_notes(stats)

@@ -165,6 +165,8 @@ def stream_lesson(lesson) -> dict:
         reply["content"] = lesson.markdown()
         reply["checks"] = [c.to_json() for c in lesson.checks]
     answer_box.markdown(lesson.answer or "_(no answer from the model)_")
+    if lesson.error is not None:
+        resources.show_error(lesson.error)
     return reply
 
 

@@ -130,7 +130,7 @@ def test_kill_9_during_ingest(tmp_path: Path, embedder, use_env, capsys):
     env = {**os.environ, **erica_env(data),
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     kill_when_writing([sys.executable, "-m", "tutor.cli", "kb", "ingest", str(material),
-                       "--course", "demo"], data, env, tmp_path, after_s=2.0)
+                       "--course", "demo"], data, env, tmp_path, after_s=0.3)
     use_env(erica_env(data))
     course_dir = data / "courses" / "demo"
     # Whatever the moment of the kill: no half-written card file and a readable store.
