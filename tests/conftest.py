@@ -53,21 +53,30 @@ def use_env(monkeypatch: pytest.MonkeyPatch):
 @pytest.fixture(scope="session")
 def mini_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder holding the mini course, built once per session with the real embedder."""
+    data_dir = tmp_path_factory.mktemp("mini-store")
+    with built_store(data_dir):
+        pass
+    return data_dir
+
+
+@contextlib.contextmanager
+def built_store(data_dir: Path, course: Path = MINI_COURSE):
+    """Build ``course`` into ``data_dir`` with the real embedder; its ERICA_* environment
+    applies inside the ``with`` block (for session- and module-scoped fixtures)."""
     from tutor.cli import main
 
-    data_dir = tmp_path_factory.mktemp("mini-store")
-    env = erica_env(data_dir)
+    env = erica_env(data_dir, course)
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
         assert main(["kb", "build"]) == 0
+        yield data_dir
     finally:
         for k, v in old.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    return data_dir
 
 
 @pytest.fixture

@@ -3,14 +3,13 @@ evaluation question, each prerequisite and next step shown belongs to its concep
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
 from knowledge.evaluation import load_eval_set
 from knowledge.graph import ancestors_within
-from tests.conftest import erica_env
+from tests.conftest import built_store
 from tutor.sections import compose
 from tutor.settings import SHIPPED_COURSE, load_settings
 
@@ -20,20 +19,9 @@ DEPTH = 2
 @pytest.fixture(scope="module")
 def course_retriever(tmp_path_factory):
     from tutor import runtime
-    from tutor.cli import main
 
-    env = erica_env(tmp_path_factory.mktemp("course-store"), course=SHIPPED_COURSE)
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        assert main(["kb", "build"]) == 0
+    with built_store(tmp_path_factory.mktemp("course-store"), SHIPPED_COURSE):
         yield runtime.retriever(load_settings())
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @pytest.mark.slow
