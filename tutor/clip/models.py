@@ -53,8 +53,9 @@ class ModelInfo:
 REGISTRY: dict[str, ModelInfo] = {
     MINI_CLIP: ModelInfo(
         MINI_CLIP, "erica", None,
-        "Erica's own mini-CLIP: a small ViT + text transformer trained here on drawn scenes and "
-        "scikit-image photos (offline default; knows shapes, colours, textures, positions)"),
+        "Erica's own mini-CLIP: a small ResNet image tower + text transformer trained here on "
+        "drawn scenes and scikit-image photos (offline default; knows shapes, colours, "
+        "textures, positions)"),
     "ViT-B-32": ModelInfo(
         "ViT-B-32", "open_clip", "laion2b_s34b_b79k",
         "OpenCLIP ViT-B/32 trained on LAION-2B (needs `erica clip get-weights` once)"),
