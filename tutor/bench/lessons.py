@@ -15,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from knowledge.cards import Concept
+from knowledge.code_check import run_card_code
 from knowledge.evaluation import EVAL_DIR, load_eval_set
 from tutor.bench.report import median, percentile, write_results
 from tutor.settings import Settings
@@ -97,8 +99,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             "shows_example_or_code": ("Worked example" in sections or "Code" in sections),
         }
         if not args.no_code_run and lesson.cards:
-            from knowledge.code_check import run_card_code
-
             runs = []
             for cid in lesson.cards.code_cards:
                 if cid not in code_results:
@@ -184,8 +184,7 @@ def score_saved(settings: Settings, path: Path) -> int:
     sentences and checked against the cards of the lesson's main match, its code run."""
     import json
 
-    from knowledge.cards import Concept, load_cards
-    from knowledge.code_check import run_card_code
+    from knowledge.cards import load_cards
     from knowledge.embeddings import load_embedder
     from tutor.grounding import GroundingChecker
     from tutor.sentences import split_sentences
@@ -218,7 +217,7 @@ def score_saved(settings: Settings, path: Path) -> int:
                    (main_card.example and main_card.example[:60] in saved["text"])
                    or (main_card.code and main_card.code.strip()[:60] in saved["text"]))),
                "code_blocks": len(code),
-               "code_ran": sum(_runs(block, run_card_code, Concept) for block in code),
+               "code_ran": sum(_runs(block) for block in code),
                "total_s": saved["timings"]["total_s"],
                "tokens": saved["timings"]["completion_tokens"]}
         probe = probes.get(saved["question"])
@@ -248,8 +247,8 @@ def score_saved(settings: Settings, path: Path) -> int:
     return 0
 
 
-def _runs(block: str, run_card_code, concept_type) -> bool:
+def _runs(block: str) -> bool:
     """Does model-written code run to the end offline (no stated values to check)?"""
-    run = run_card_code(concept_type(id="model-written", name="model-written code",
-                                     unit="bench", summary="code a model wrote", code=block))
+    run = run_card_code(Concept(id="model-written", name="model-written code", unit="bench",
+                                summary="code a model wrote", code=block))
     return run.returncode == 0 and not run.timed_out
