@@ -28,7 +28,7 @@ def test_build_and_retrieve_through_server(tmp_path: Path, chroma_server, use_en
     use_env(erica_env(tmp_path / "data", ERICA_CHROMA_URL=chroma_server))
     assert main(["kb", "build"]) == 0
     assert chroma_server in capsys.readouterr().out
-    assert main(["retrieve", "contrastive image text pre-training", "--k", "1",
+    assert main(["retrieve", "a model that matches images with text captions", "--k", "1",
                  "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["matches"][0]["id"] == "clip"
     assert not (tmp_path / "data" / "chroma").exists()  # nothing written locally

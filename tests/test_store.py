@@ -60,7 +60,7 @@ def test_failed_build_leaves_previous_store_usable(tmp_path: Path, embedder):
     assert col.info() == before
     course = load_course(col)
     assert len(course.cards) == 15
-    hits = col.query(embedder.encode_query("contrastive image text pre-training"), 1)
+    hits = col.query(embedder.encode_query("a model that matches images with text captions"), 1)
     assert hits[0][0] == "clip"
 
 
