@@ -12,6 +12,7 @@ import pytest
 
 from knowledge.common.errors import BackendError
 from knowledge.graph import ancestors_within
+from tutor.lesson import MAX_ANSWER_SENTENCES
 from tutor.llm.fake_backend import FakeBackend
 from tutor.sentences import split_sentences
 from tutor.tutor import Tutor
@@ -66,6 +67,18 @@ def test_model_sentences_the_cards_do_not_support_are_left_out(mini_settings):
     data = lesson.to_json()
     assert [c["verdict"] for c in data["checks"]] == verdicts
     assert all(0 <= c["support"] <= 1 and c["evidence"] for c in data["checks"])
+
+
+def test_the_answer_stops_after_five_sentences(mini_settings):
+    """The prompt asks for two to five sentences; a sixth is not waited for and frees the model."""
+    reply = " ".join(f"CLIP compares image {i} with a caption." for i in range(8))
+    tutor, backend = _tutor(mini_settings, reply)
+    lesson = tutor.ask(FLAGSHIP)
+    list(lesson)
+    assert len(lesson.checks) == MAX_ANSWER_SENTENCES
+    assert lesson.timings.stopped == "sentences"
+    assert "image 5" not in lesson.answer and "(generation stopped)" not in lesson.answer
+    assert backend.gate.waiting == 0  # the model is free: the next answer can start at once
 
 
 def test_no_sentence_is_shown_twice(mini_settings):

@@ -33,6 +33,10 @@ from tutor.sentences import SentenceStream
 
 OnStatus = Callable[[str], None]
 ANSWER_HEADING = "Your question, answered"
+# The prompt asks for two to five sentences; a model that goes on past five restates the
+# cards the lesson already shows, and the student waits for it (the flagship question's answer
+# ran into the token cap). Generation stops after the fifth sentence.
+MAX_ANSWER_SENTENCES = 5
 
 
 @dataclass
@@ -45,7 +49,7 @@ class LessonTimings:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     queued_s: float = 0.0
-    stopped: str = ""  # "", "stop", "timeout", "length", "error"
+    stopped: str = ""  # "", "stop", "timeout", "length", "sentences", "error"
     engine_tokens_per_s: float = 0.0
     prompt_tokens_evaluated: int = 0
 
@@ -146,11 +150,18 @@ class Lesson:
                 timeout_s=self.timeout_s, on_wait=self._on_wait(backend), stats=stats,
                 on_start=lambda: self.on_status(f"Writing the answer with "
                                                 f"{backend.model_name}..."))
-            for piece in pieces:
-                for sentence in stream.feed(piece):
-                    yield from self._show(sentence, checker, evidence)
-            for sentence in stream.flush():
-                yield from self._show(sentence, checker, evidence)
+            try:
+                for piece in pieces:
+                    for sentence in stream.feed(piece):
+                        yield from self._show(sentence, checker, evidence)
+                    if len(self.checks) >= MAX_ANSWER_SENTENCES:
+                        stats.stopped = "sentences"
+                        break
+                else:
+                    for sentence in stream.flush():
+                        yield from self._show(sentence, checker, evidence)
+            finally:
+                pieces.close()  # frees the model for the next student at once
         except EricaError as exc:
             stats.stopped = "error"
             self.error = exc

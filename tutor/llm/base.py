@@ -27,7 +27,7 @@ class GenerationStats:
     total_s: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    stopped: str = ""  # "", "stop" (user), "timeout", "length"
+    stopped: str = ""  # "", "stop" (user), "timeout", "length", "sentences" (enough said)
     engine_tokens_per_s: float = 0.0  # the engine's own count (llama.cpp perf), if known
     prompt_tokens_evaluated: int = 0  # prompt tokens not served from the KV cache
 
