@@ -5,7 +5,8 @@ import pytest
 from knowledge.cards import load_cards
 from knowledge.embeddings import load_embedder
 from tests.conftest import MINI_COURSE, TEST_MODELS
-from tutor.grounding import GroundingChecker
+from tutor.grounding import GroundingChecker, misconception_claim
+from tutor.settings import SHIPPED_COURSE
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +61,29 @@ def test_talk_about_the_notes_is_meta(checker, evidence):
 def test_numbers_in_the_cards_are_accepted(checker, evidence):
     check = checker.check("CLIP was trained on 400 million image-caption pairs.", evidence)
     assert check.verdict == "supported", check
+
+
+def test_a_misconception_the_card_names_is_a_contradiction_not_support(checker):
+    """"A frequent mistake is to ... expect the cheapest path": saying BFS finds the cheapest
+    path on weighted graphs restates the named mistake; saying it does not is fine."""
+    bfs = next(c for c in load_cards([SHIPPED_COURSE]) if c.id == "breadth-first-search")
+    evidence = checker.evidence([bfs], "Does BFS find the cheapest path?")
+    claims = [u.text for u in evidence.units if u.misconception]
+    assert claims and all("frequent mistake" not in claim for claim in claims)
+    wrong = checker.check("On weighted graphs, BFS returns the lowest-cost path.", evidence)
+    assert wrong.verdict == "contradicted" and "misconception" in wrong.reason
+    assert "frequent mistake" in wrong.evidence  # the card's whole sentence is quoted
+    right = checker.check("BFS does not find the cheapest path in a weighted graph.", evidence)
+    assert right.verdict != "contradicted" or "misconception" not in right.reason
+
+
+@pytest.mark.parametrize("sentence, claim", [
+    ("A common misconception is that hill climbing backtracks; it never does.",
+     "hill climbing backtracks"),
+    ("Students often think A* is optimal with any heuristic; an overestimating h can make it "
+     "return a suboptimal path.", "A* is optimal with any heuristic"),
+    ("The error is computed as the difference between target and output.", ""),
+    ("A confusion matrix is a table of predicted against true classes.", ""),
+])
+def test_misconception_claims_are_read_from_card_sentences(sentence, claim):
+    assert misconception_claim(sentence) == claim

@@ -12,7 +12,11 @@ The checker is deliberately transparent, so a teacher can see why a sentence was
    nearest card sentences.
 3. **Contradiction**: a card sentence that denies something ("It is not a captioning model",
    "does not write text") while the model's sentence asserts it without a negation, or the
-   reverse, about the same thing (similar sentences sharing the negated word).
+   reverse, about the same thing (similar sentences sharing the negated word); and a model
+   sentence that restates a misconception the card names ("A common misconception is that
+   hill climbing backtracks", "Students often think A* is optimal with any heuristic"): the
+   named claim is kept apart, it never supports a sentence, and a sentence close to it that
+   does not negate it contradicts the card.
 
 A sentence is *supported* when 1 reaches the threshold and 2 and 3 find nothing; sentences that
 only talk about the notes ("The course notes do not cover ...") are *meta* and may be shown.
@@ -121,6 +125,29 @@ class _Unit:
     text: str
     card_id: str
     negated: frozenset[str]  # stems a negation in this sentence applies to
+    misconception: str = ""  # the card sentence that names this claim as a misconception
+
+
+# "A common misconception is that X", "Students often think X", "A frequent mistake is to
+# assume X": X is a claim the card denies.
+_MISCONCEPTION = re.compile(
+    r"\b(?:(?:common|frequent|classic|typical|key|popular)\s+)?"
+    r"(?:misconception|mistake|misunderstanding|myth|pitfall|confusion)\s+is\s+"
+    r"(?:(?:to\s+)?(?:think|believe|assume|expect|say|claim)\w*\s+)?(?:that\s+)?"
+    r"|\b(?:students|people|beginners|learners|many|newcomers)\s+(?:often\s+|commonly\s+|"
+    r"sometimes\s+|usually\s+|tend\s+to\s+)?(?:think|believe|assume|expect|conclude)\w*\s+"
+    r"(?:that\s+)?", re.IGNORECASE)
+_CLAIM_END = re.compile(r"[;:]|,\s*(?:but|which|while|whereas)\b|\s+(?:but|whereas)\s+")
+MISCONCEPTION_SIMILARITY = 0.70  # cosine of a model sentence to a named misconception
+
+
+def misconception_claim(sentence: str) -> str:
+    """The claim a card sentence names as a misconception ("" when it names none)."""
+    found = _MISCONCEPTION.search(sentence)
+    if not found:
+        return ""
+    claim = _CLAIM_END.split(sentence[found.end():], maxsplit=1)[0].strip(" .\"'")
+    return claim if len(claim.split()) >= 3 else ""
 
 
 class Evidence:
@@ -139,12 +166,17 @@ class Evidence:
             for i, sentence in enumerate(sentences):
                 units.append(_Unit(sentence, card.id, _negated_stems(sentence)))
                 texts.append(sentence)
+                claim = misconception_claim(sentence)
+                if claim:
+                    units.append(_Unit(claim, card.id, frozenset(), misconception=sentence))
+                    texts.append(claim)
                 if i + 1 < len(sentences):  # a sentence may join two facts
                     joined = f"{sentence} {sentences[i + 1]}"
                     units.append(_Unit(joined, card.id, frozenset()))
                     texts.append(joined)
         self.units = units
         self.unit_stems = [_content_stems(u.text) for u in units]
+        self.claim_mask = np.array([bool(u.misconception) for u in units], dtype=bool)
         self.question_stems = _content_stems(question)
         self.vectors = embedder.encode(texts) if texts else np.zeros((0, embedder.dim))
         all_text = " ".join([*(f"{c.name} {' '.join(c.aliases)} {c.summary} {c.explanation} "
@@ -190,6 +222,14 @@ class GroundingChecker:
             return SentenceCheck(sentence, "unsupported", 0.0, "", "", "no course text")
         vec = self.embedder.encode([sentence])[0]  # symmetric: a sentence against sentences
         sims = evidence.vectors @ vec
+        misconception = _restates_misconception(sentence, evidence, sims) \
+            if self.word_rules else None
+        if misconception is not None:
+            return SentenceCheck(sentence, "contradicted", float(np.max(sims)),
+                                 misconception.misconception, misconception.card_id,
+                                 "the card names this a misconception")
+        # a named misconception never supports a sentence
+        sims = np.where(evidence.claim_mask, -1.0, sims)
         best = int(np.argmax(sims))
         support, unit = float(sims[best]), evidence.units[best]
         if _META.search(sentence) and not _NUMBER.search(sentence):
@@ -239,6 +279,18 @@ def _names(sentence: str) -> list[str]:
     return [m.group(0) for m in _IDENTIFIER.finditer(sentence)
             if m.start() >= skip or "`" in m.group(0) or "." in m.group(0)
             or m.group(0).isupper()]
+
+
+def _restates_misconception(sentence: str, evidence: Evidence,
+                            sims: np.ndarray) -> _Unit | None:
+    """The named misconception this sentence states (without negating it), if any."""
+    if _negated_stems(sentence) or _NEGATION.search(_ANSWER_PARTICLE.sub("", sentence)):
+        return None
+    for i in np.argsort(-sims)[:8]:
+        unit = evidence.units[int(i)]
+        if unit.misconception and sims[i] >= MISCONCEPTION_SIMILARITY:
+            return unit
+    return None
 
 
 def _contradiction(sentence: str, evidence: Evidence, sims: np.ndarray,
