@@ -1,0 +1,1 @@
+"""Practice and progress: questions, mastery per concept, what to study next."""
