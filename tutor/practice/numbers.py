@@ -1,0 +1,149 @@
+"""Worked-example arithmetic: find an equation a card writes out, change one number, recompute.
+
+Only flat equations are used (``1 + 0.99 × 4 = 4.96``: numbers, + − × · / and one result),
+and only when the card's own result is what the left side gives, rounded to the digits the card
+shows; anything else (symbols, parentheses, powers, a result that does not check) is skipped,
+so an answer key is never guessed.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+
+from tutor.sentences import split_sentences
+
+_NUM = r"\d+(?:\.\d+)?"
+_OP = r"(?:\s*[×*·/+]\s*|\s+[x\-−]\s+)"
+_EQUATION = re.compile(
+    rf"(?<![\w.,^(/*+\-−×·=<>])(?P<lhs>{_NUM}(?:{_OP}{_NUM})+)\s*=\s*(?P<rhs>{_NUM})"
+    r"(?![\w.,^(]|\s*[×*·/+x\-−]\s*\d)"
+)
+_TOKEN = re.compile(rf"{_NUM}|[×*·/+x\-−]")
+MAX_DIGITS = 4  # a result shown with more decimals than this is not asked for
+
+
+@dataclass(frozen=True)
+class Changed:
+    """A worked equation with one number changed, as options and a key."""
+
+    sentence: str  # the card's sentence, verbatim
+    stem: str
+    options: tuple[str, ...]
+    answer: int
+    reason: str
+
+
+def _tokens(lhs: str) -> list[str]:
+    out = []
+    for t in _TOKEN.findall(lhs):
+        out.append({"×": "*", "·": "*", "x": "*", "−": "-"}.get(t, t))
+    return out
+
+
+def evaluate(tokens: list[str], precedence: bool = True) -> Decimal:
+    """Value of a flat expression (numbers and + - * /), exact where Decimal is."""
+    with localcontext() as ctx:
+        ctx.prec = 40
+        values = [Decimal(tokens[0])]
+        ops: list[str] = []
+        for op, num in zip(tokens[1::2], tokens[2::2], strict=True):
+            if precedence and op in "*/":
+                values[-1] = values[-1] * Decimal(num) if op == "*" else values[-1] / Decimal(num)
+            elif not precedence:
+                a, b = values[-1], Decimal(num)
+                values[-1] = {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else a}[op]
+            else:
+                ops.append(op)
+                values.append(Decimal(num))
+        total = values[0]
+        for op, value in zip(ops, values[1:], strict=True):
+            total = total + value if op == "+" else total - value
+        return total
+
+
+def _decimals(number: str) -> int:
+    return len(number.split(".")[1]) if "." in number else 0
+
+
+def _fmt(value: Decimal, places: int) -> str:
+    quantum = Decimal(1).scaleb(-places)
+    return str(value.quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def _change(number: str, rng: random.Random) -> str:
+    """A nearby number of the same form: an integer +1 or +2, a decimal one step in its last
+    digit (down when up would reach the next whole number, so 0.99 stays a probability)."""
+    places = _decimals(number)
+    value = Decimal(number)
+    if places == 0:
+        return str(int(value) + rng.choice((1, 2)))
+    step = Decimal(1).scaleb(-places) * rng.choice((1, 2))
+    up = value + step
+    new = up if int(up) == int(value) or value >= 1 else value - step
+    return _fmt(new, places) if new > 0 else _fmt(up, places)
+
+
+def _checked(sentence: str) -> list[re.Match[str]]:
+    """Equations of the sentence whose written result is what their left side gives."""
+    out = []
+    for match in _EQUATION.finditer(sentence):
+        tokens = _tokens(match["lhs"])
+        places = _decimals(match["rhs"])
+        if places > MAX_DIGITS or "/" in tokens and "0" in tokens[2::2]:
+            continue
+        try:
+            if _fmt(evaluate(tokens), places) == _fmt(Decimal(match["rhs"]), places):
+                out.append(match)
+        except (InvalidOperation, ZeroDivisionError):
+            continue
+    return out
+
+
+def worked_numbers(example: str, rng: random.Random) -> tuple[int, Changed] | None:
+    """(index, question parts) for one checked equation of ``example``, or None."""
+    found = [
+        (i, s, m)
+        for i, s in enumerate(split_sentences(example))
+        if s in example
+        for m in _checked(s)
+    ]
+    if not found:
+        return None
+    index, sentence, match = found[rng.randrange(len(found))]
+    tokens = _tokens(match["lhs"])
+    numbers = [m for m in re.finditer(_NUM, match["lhs"])]
+    slot = rng.randrange(len(numbers))
+    old = numbers[slot].group()
+    new = _change(old, rng)
+    if tokens[2 * slot - 1 : 2 * slot] == ["/"] and Decimal(new) == 0:
+        return None
+    changed_tokens = list(tokens)
+    changed_tokens[2 * slot] = new
+    lhs = match["lhs"]
+    new_lhs = lhs[: numbers[slot].start()] + new + lhs[numbers[slot].end() :]
+    places = max(_decimals(match["rhs"]), _decimals(new))
+    exact = evaluate(changed_tokens)
+    right = _fmt(exact, places)
+    rounded = Decimal(right) != exact
+    wrong = [
+        match["rhs"] if _decimals(match["rhs"]) == places else _fmt(Decimal(match["rhs"]), places)
+    ]
+    if len(tokens) > 3:
+        wrong.append(_fmt(evaluate(changed_tokens, precedence=False), places))
+    wrong.append(_fmt(Decimal(right) + Decimal(new) - Decimal(old), places))
+    options = [right]
+    for w in wrong:
+        if w not in options and Decimal(w) >= 0:
+            options.append(w)
+    if len(options) < 2:
+        return None
+    rng.shuffle(options)
+    note = f" (rounded to {places} decimal places)" if rounded else ""
+    stem = (
+        f'the card works out "{match.group()}". With {new} in place of {old}, {new_lhs} = ?{note}'
+    )
+    reason = f"Redo the card's arithmetic with {new} instead of {old}: {new_lhs} = {right}."
+    return index, Changed(sentence, stem, tuple(options), options.index(right), reason)
