@@ -15,9 +15,16 @@ from tutor.practice.progress import ProgressError, ProgressStore, check_learner
 
 
 def _record(store: ProgressStore, learner: str, i: int, correct: bool = True, **kw):
-    return store.record(learner, question_id=f"q{i}", concept_id=kw.get("concept", "queue"),
-                        kind="choice", choice=0, options=4, correct=correct,
-                        client=kw.get("client", ""))
+    return store.record(
+        learner,
+        question_id=f"q{i}",
+        concept_id=kw.get("concept", "queue"),
+        kind="choice",
+        choice=0,
+        options=4,
+        correct=correct,
+        client=kw.get("client", ""),
+    )
 
 
 def test_answers_round_trip_per_learner(tmp_path: Path):
@@ -29,13 +36,16 @@ def test_answers_round_trip_per_learner(tmp_path: Path):
     assert [(a.question_id, a.correct) for a in answers] == [("q1", True), ("q2", False)]
     assert answers[0].to_answer().guess == 0.25
     assert store.learners() == ["Ana", "Břetislav"]
-    mode = sqlite3.connect(tmp_path / "progress.sqlite3").execute(
-        "PRAGMA journal_mode").fetchone()[0]
+    mode = (
+        sqlite3.connect(tmp_path / "progress.sqlite3").execute("PRAGMA journal_mode").fetchone()[0]
+    )
     assert mode == "wal"
 
 
-@pytest.mark.parametrize("name", ["", "   ", "x" * 41, "Robert'); DROP TABLE answers;--",
-                                  "a/b", "<script>", "nul\x00byte"])
+@pytest.mark.parametrize(
+    "name",
+    ["", "   ", "x" * 41, "Robert'); DROP TABLE answers;--", "a/b", "<script>", "nul\x00byte"],
+)
 def test_bad_learner_names_are_refused(tmp_path: Path, name: str):
     with pytest.raises(InvalidInputError) as err:
         _record(ProgressStore(tmp_path / "p.sqlite3"), name, 1)

@@ -45,8 +45,12 @@ GRID = {
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--learners", type=int, default=400,
-                   help="simulated learners for fitting, and as many held out (default 400)")
+    p.add_argument(
+        "--learners",
+        type=int,
+        default=400,
+        help="simulated learners for fitting, and as many held out (default 400)",
+    )
     p.add_argument("--seed", type=int, default=0, help="simulation seed (default 0)")
 
 
@@ -65,7 +69,7 @@ def auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
         j = i
         while j + 1 < len(s) and sorted_s[j + 1] == sorted_s[i]:
             j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2 + 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
         i = j + 1
     return float((ranks[y].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
@@ -86,12 +90,12 @@ def predictions(learners: list[list[SimAnswer]], make: Factory) -> tuple[list[fl
 
 
 def log_likelihood(scores: Sequence[float], labels: Sequence[bool]) -> float:
-    return sum(math.log(max(1e-9, s if y else 1 - s)) for s, y in zip(scores, labels,
-                                                                        strict=True))
+    return sum(math.log(max(1e-9, s if y else 1 - s)) for s, y in zip(scores, labels, strict=True))
 
 
-def fit(learners: list[list[SimAnswer]], graph: nx.DiGraph | None, names: Sequence[str],
-        rounds: int = 2) -> tuple[BKTParams, GraphParams | None]:
+def fit(
+    learners: list[list[SimAnswer]], graph: nx.DiGraph | None, names: Sequence[str], rounds: int = 2
+) -> tuple[BKTParams, GraphParams | None]:
     """Coordinate search over ``GRID`` for the named parameters (log-likelihood)."""
     bkt, gp = BKTParams(), GraphParams() if graph is not None else None
 
@@ -112,8 +116,9 @@ def fit(learners: list[list[SimAnswer]], graph: nx.DiGraph | None, names: Sequen
     return bkt, gp
 
 
-def study_next_violations(graph: nx.DiGraph, learners: list[list[SimAnswer]],
-                          make: Factory) -> tuple[int, int]:
+def study_next_violations(
+    graph: nx.DiGraph, learners: list[list[SimAnswer]], make: Factory
+) -> tuple[int, int]:
     """(violations, proposals) of study-next over every step of every learner."""
     violations = proposals = 0
     for answers in learners:
@@ -122,8 +127,7 @@ def study_next_violations(graph: nx.DiGraph, learners: list[list[SimAnswer]],
             tracker.observe(a)
             for s in study_next(tracker, graph, now=float(step), limit=3):
                 proposals += 1
-                violations += any(not tracker.mastered(p) for p in graph.predecessors(
-                    s.concept_id))
+                violations += any(not tracker.mastered(p) for p in graph.predecessors(s.concept_id))
     return violations, proposals
 
 
@@ -145,24 +149,42 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     for name, make in models.items():
         scores, labels = predictions(test, make)
         first = _first_answers(test)
-        rows.append({"model": name, "held-out AUC": round(auc(scores, labels), 4),
-                     "AUC first answer per concept": round(auc(
-                         [s for s, f in zip(scores, first, strict=True) if f],
-                         [y for y, f in zip(labels, first, strict=True) if f]), 4),
-                     "log-likelihood/answer": round(log_likelihood(scores, labels)
-                                                    / len(labels), 4)})
+        rows.append(
+            {
+                "model": name,
+                "held-out AUC": round(auc(scores, labels), 4),
+                "AUC first answer per concept": round(
+                    auc(
+                        [s for s, f in zip(scores, first, strict=True) if f],
+                        [y for y, f in zip(labels, first, strict=True) if f],
+                    ),
+                    4,
+                ),
+                "log-likelihood/answer": round(log_likelihood(scores, labels) / len(labels), 4),
+            }
+        )
     violations, proposals = study_next_violations(graph, test, models["graph-aware BKT"])
     answers = sum(len(a) for a in test)
     gain = rows[1]["held-out AUC"] - rows[0]["held-out AUC"]
-    write_results("mastery", rows, simulator=sim.as_dict(), learners_fit=len(train),
-                  learners_held_out=len(test), held_out_answers=answers,
-                  right_share=round(sum(a.correct for a in sum(test, [])) / answers, 3),
-                  fitted_plain=asdict(plain_bkt),
-                  fitted_graph={**asdict(graph_bkt), **asdict(graph_gp)},
-                  graph_gain_auc=round(gain, 4), study_next_proposals=proposals,
-                  study_next_violations=violations, seconds=round(time.perf_counter() - t0, 1))
-    print(f"graph-aware minus per-concept AUC: {gain:+.4f}; study-next violations: "  # noqa: T201
-          f"{violations} of {proposals} proposals")
+    write_results(
+        "mastery",
+        rows,
+        simulator=sim.as_dict(),
+        learners_fit=len(train),
+        learners_held_out=len(test),
+        held_out_answers=answers,
+        right_share=round(sum(a.correct for a in sum(test, [])) / answers, 3),
+        fitted_plain=asdict(plain_bkt),
+        fitted_graph={**asdict(graph_bkt), **asdict(graph_gp)},
+        graph_gain_auc=round(gain, 4),
+        study_next_proposals=proposals,
+        study_next_violations=violations,
+        seconds=round(time.perf_counter() - t0, 1),
+    )
+    print(
+        f"graph-aware minus per-concept AUC: {gain:+.4f}; study-next violations: "  # noqa: T201
+        f"{violations} of {proposals} proposals"
+    )
     return 0
 
 

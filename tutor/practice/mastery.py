@@ -159,7 +159,8 @@ class MasteryTracker:
         return list(self.attempts)
 
 
-def plain_tracker(bkt: BKTParams | None = None,
-                  threshold: float = MASTERY_THRESHOLD) -> MasteryTracker:
+def plain_tracker(
+    bkt: BKTParams | None = None, threshold: float = MASTERY_THRESHOLD
+) -> MasteryTracker:
     """Per-concept BKT without the graph (the baseline of ``erica bench mastery``)."""
     return MasteryTracker(None, bkt or BKTParams(), None, threshold)

@@ -76,8 +76,9 @@ class StoredAnswer:
 
     def to_answer(self) -> Answer:
         """What the mastery tracker needs (a question with n options has guess 1/n)."""
-        return Answer(self.concept_id, self.correct, 1 / self.options if self.options else None,
-                      self.answered)
+        return Answer(
+            self.concept_id, self.correct, 1 / self.options if self.options else None, self.answered
+        )
 
 
 def check_learner(name: str | None) -> str:
@@ -89,16 +90,21 @@ def check_learner(name: str | None) -> str:
     text = unicodedata.normalize("NFC", name or "").strip()
     text = re.sub(r"\s+", " ", text)
     if not text:
-        raise InvalidInputError("the learner name is empty",
-                                "type a name (letters, digits, spaces), e.g. your first name")
+        raise InvalidInputError(
+            "the learner name is empty",
+            "type a name (letters, digits, spaces), e.g. your first name",
+        )
     if len(text) > MAX_LEARNER_CHARS:
         raise InvalidInputError(
             f"the learner name is {len(text)} characters long (at most {MAX_LEARNER_CHARS})",
-            "use a shorter name")
+            "use a shorter name",
+        )
     if not _LEARNER.match(text):
         raise InvalidInputError(
             f"the learner name {text!r} has characters other than letters, digits, spaces "
-            "and . ' - _", "use letters, digits and spaces only")
+            "and . ' - _",
+            "use letters, digits and spaces only",
+        )
     return text
 
 
@@ -111,7 +117,8 @@ def _damaged(path: Path, exc: Exception) -> ProgressError:
         f"the progress database {path} is damaged ({exc})",
         f"move it aside (e.g. `mv {path} {path}.damaged`); Erica starts a new, empty one, and "
         f"`sqlite3 {path}.damaged .recover` may get the old answers back. Lessons and the rest "
-        "of Erica work without it.")
+        "of Erica work without it.",
+    )
 
 
 class ProgressStore:
@@ -158,11 +165,14 @@ class ProgressStore:
         if "locked" in text or "busy" in text:
             return ProgressError(
                 f"the progress database {self.path} stayed busy for {self.busy_timeout_s:.0f} s "
-                f"({text})", "try again; if it persists, close other Erica windows")
+                f"({text})",
+                "try again; if it persists, close other Erica windows",
+            )
         if "unable to open" in text or "readonly" in text or "read-only" in text:
-            return ProgressError(f"the progress database {self.path} cannot be written ({text})",
-                                 "check that the data folder exists and is writable "
-                                 "(ERICA_DATA_DIR)")
+            return ProgressError(
+                f"the progress database {self.path} cannot be written ({text})",
+                "check that the data folder exists and is writable (ERICA_DATA_DIR)",
+            )
         return _damaged(self.path, exc)
 
     def _prepare(self) -> None:
@@ -175,11 +185,14 @@ class ProgressStore:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise ProgressError(f"cannot create the data folder {self.path.parent}: {exc}",
-                                    "set ERICA_DATA_DIR to a writable folder") from exc
+                raise ProgressError(
+                    f"cannot create the data folder {self.path.parent}: {exc}",
+                    "set ERICA_DATA_DIR to a writable folder",
+                ) from exc
             if self.path.is_dir():
-                raise ProgressError(f"the progress database {self.path} is a folder",
-                                    "move that folder away")
+                raise ProgressError(
+                    f"the progress database {self.path} is a folder", "move that folder away"
+                )
             conn = None
             try:
                 conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s)
@@ -192,7 +205,8 @@ class ProgressStore:
                     raise ProgressError(
                         f"the progress database {self.path} is from a newer Erica "
                         f"(schema {version}, this one knows {SCHEMA_VERSION})",
-                        "update Erica, or set ERICA_DATA_DIR to another folder")
+                        "update Erica, or set ERICA_DATA_DIR to another folder",
+                    )
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.executescript(_SCHEMA)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -206,24 +220,53 @@ class ProgressStore:
                     conn.close()
             self._ready = True
 
-    def record(self, learner: str, *, question_id: str, concept_id: str, kind: str,
-               choice: int, options: int, correct: bool, at: float | None = None,
-               client: str = "") -> StoredAnswer:
+    def record(
+        self,
+        learner: str,
+        *,
+        question_id: str,
+        concept_id: str,
+        kind: str,
+        choice: int,
+        options: int,
+        correct: bool,
+        at: float | None = None,
+        client: str = "",
+    ) -> StoredAnswer:
         """Store one answer in its own transaction; returns it with its id."""
         name = check_learner(learner)
         at = time.time() if at is None else at
         with self._connect(write=True) as conn:
-            conn.execute("INSERT OR IGNORE INTO learners (name, created) VALUES (?, ?)",
-                         (name, at))
+            conn.execute("INSERT OR IGNORE INTO learners (name, created) VALUES (?, ?)", (name, at))
             row = conn.execute("SELECT name FROM learners WHERE name = ?", (name,)).fetchone()
             cur = conn.execute(
                 "INSERT INTO answers (learner, question_id, concept_id, kind, choice, options,"
                 " correct, answered, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (row[0], question_id, concept_id, kind, int(choice), int(options),
-                 int(bool(correct)), at, client))
+                (
+                    row[0],
+                    question_id,
+                    concept_id,
+                    kind,
+                    int(choice),
+                    int(options),
+                    int(bool(correct)),
+                    at,
+                    client,
+                ),
+            )
             answer_id = cur.lastrowid
-        return StoredAnswer(answer_id, row[0], question_id, concept_id, kind, int(choice),
-                            int(options), bool(correct), at, client)
+        return StoredAnswer(
+            answer_id,
+            row[0],
+            question_id,
+            concept_id,
+            kind,
+            int(choice),
+            int(options),
+            bool(correct),
+            at,
+            client,
+        )
 
     def answers(self, learner: str) -> list[StoredAnswer]:
         """Every answer of ``learner``, oldest first (none for an unknown learner)."""
@@ -231,10 +274,13 @@ class ProgressStore:
         with self._connect() as conn:
             rows = conn.execute(
                 "SELECT id, learner, question_id, concept_id, kind, choice, options, correct,"
-                " answered, client FROM answers WHERE learner = ? ORDER BY id", (name,)
+                " answered, client FROM answers WHERE learner = ? ORDER BY id",
+                (name,),
             ).fetchall()
-        return [StoredAnswer(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9])
-                for r in rows]
+        return [
+            StoredAnswer(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9])
+            for r in rows
+        ]
 
     def learners(self) -> list[str]:
         with self._connect() as conn:
@@ -244,18 +290,24 @@ class ProgressStore:
         """Everything stored about ``learner``, as JSON-ready data."""
         name = check_learner(learner)
         with self._connect() as conn:
-            row = conn.execute("SELECT name, created FROM learners WHERE name = ?",
-                               (name,)).fetchone()
+            row = conn.execute(
+                "SELECT name, created FROM learners WHERE name = ?", (name,)
+            ).fetchone()
         answers = self.answers(name)
-        return {"learner": row[0] if row else name, "created": row[1] if row else None,
-                "database": str(self.path), "answers": [asdict(a) for a in answers]}
+        return {
+            "learner": row[0] if row else name,
+            "created": row[1] if row else None,
+            "database": str(self.path),
+            "answers": [asdict(a) for a in answers],
+        }
 
     def delete(self, learner: str) -> int:
         """Delete ``learner`` and all their answers; returns how many answers were deleted."""
         name = check_learner(learner)
         with self._connect(write=True) as conn:
-            count = conn.execute("SELECT COUNT(*) FROM answers WHERE learner = ?",
-                                 (name,)).fetchone()[0]
+            count = conn.execute(
+                "SELECT COUNT(*) FROM answers WHERE learner = ?", (name,)
+            ).fetchone()[0]
             conn.execute("DELETE FROM answers WHERE learner = ?", (name,))
             conn.execute("DELETE FROM learners WHERE name = ?", (name,))
         log.info("deleted learner %s (%d answers)", name, count)

@@ -45,30 +45,60 @@ class Progress:
     answers: list[StoredAnswer]
     tracker: MasteryTracker
 
-    def next(self, graph: nx.DiGraph, *, now: float | None = None,
-             within: Collection[str] | None = None, limit: int = 5) -> list[Suggestion]:
-        return study_next(self.tracker, graph, now=time.time() if now is None else now,
-                          answers=[a.to_answer() for a in self.answers], within=within,
-                          limit=limit)
+    def next(
+        self,
+        graph: nx.DiGraph,
+        *,
+        now: float | None = None,
+        within: Collection[str] | None = None,
+        limit: int = 5,
+    ) -> list[Suggestion]:
+        """Study-next for this learner; by default concepts on the way to what they have
+        practised (those concepts and their prerequisites, at any depth) come first."""
+        if within is None:
+            within = set(self.tracker.attempts)
+            for cid in self.tracker.attempts:
+                if cid in graph:
+                    within |= nx.ancestors(graph, cid)
+        return study_next(
+            self.tracker,
+            graph,
+            now=time.time() if now is None else now,
+            answers=[a.to_answer() for a in self.answers],
+            within=within,
+            limit=limit,
+        )
 
     def rows(self, cards: Mapping[str, Concept]) -> list[dict]:
         """Per practised concept: name, mastery, answers, right, mastered (least first)."""
         out = []
         for cid, (n, right) in self.tracker.attempts.items():
             card = cards.get(cid)
-            out.append({"concept": card.name if card else cid, "id": cid,
-                        "mastery": round(self.tracker.p_known(cid), 3), "answers": n,
-                        "right": right, "mastered": self.tracker.mastered(cid)})
+            out.append(
+                {
+                    "concept": card.name if card else cid,
+                    "id": cid,
+                    "mastery": round(self.tracker.p_known(cid), 3),
+                    "answers": n,
+                    "right": right,
+                    "mastered": self.tracker.mastered(cid),
+                }
+            )
         return sorted(out, key=lambda r: (r["mastery"], r["id"]))
 
     def to_dict(self, cards: Mapping[str, Concept], graph: nx.DiGraph) -> dict:
-        return {"learner": self.learner, "answers": len(self.answers),
-                "threshold": self.tracker.threshold, "concepts": self.rows(cards),
-                "study_next": [s.to_dict() for s in self.next(graph)]}
+        return {
+            "learner": self.learner,
+            "answers": len(self.answers),
+            "threshold": self.tracker.threshold,
+            "concepts": self.rows(cards),
+            "study_next": [s.to_dict() for s in self.next(graph)],
+        }
 
 
-def load_progress(store: ProgressStore, learner: str, graph: nx.DiGraph,
-                  threshold: float = MASTERY_THRESHOLD) -> Progress:
+def load_progress(
+    store: ProgressStore, learner: str, graph: nx.DiGraph, threshold: float = MASTERY_THRESHOLD
+) -> Progress:
     """Replay the learner's stored answers through the graph-aware tracker."""
     answers = store.answers(learner)
     tracker = MasteryTracker(graph, threshold=threshold)
@@ -82,28 +112,39 @@ def parse_choice(text: str | None, options: int) -> int:
     if not raw:
         raise InvalidInputError("no answer given", f"type a number from 1 to {options}")
     if not raw.isdigit() or not 1 <= int(raw) <= options:
-        raise InvalidInputError(f"{raw[:20]!r} is not one of the options",
-                                f"type a number from 1 to {options}")
+        raise InvalidInputError(
+            f"{raw[:20]!r} is not one of the options", f"type a number from 1 to {options}"
+        )
     return int(raw) - 1
 
 
-def answer(store: ProgressStore, learner: str, question: QuestionLike, choice: int | None,
-           client: str = "") -> Result:
+def answer(
+    store: ProgressStore, learner: str, question: QuestionLike, choice: int | None, client: str = ""
+) -> Result:
     """Check ``choice`` (0-based), store the answer in one transaction, return feedback.
 
     An empty or out-of-range choice is an InvalidInputError and stores nothing."""
     if choice is None:
-        raise InvalidInputError("no answer given",
-                                f"pick one of the {len(question.options)} options")
+        raise InvalidInputError(
+            "no answer given", f"pick one of the {len(question.options)} options"
+        )
     try:
         correct = question.check(choice)
         text = question.feedback(choice)
     except InvalidInputError:
         raise
     except ValueError as exc:
-        raise InvalidInputError(str(exc), f"pick one of the {len(question.options)} "
-                                "options") from exc
-    stored = store.record(learner, question_id=question.id, concept_id=question.concept_id,
-                          kind=question.kind, choice=choice, options=len(question.options),
-                          correct=correct, client=client)
+        raise InvalidInputError(
+            str(exc), f"pick one of the {len(question.options)} options"
+        ) from exc
+    stored = store.record(
+        learner,
+        question_id=question.id,
+        concept_id=question.concept_id,
+        kind=question.kind,
+        choice=choice,
+        options=len(question.options),
+        correct=correct,
+        client=client,
+    )
     return Result(correct, text, stored)

@@ -97,12 +97,16 @@ def _shifted(p: float, shift: float) -> float:
 
 
 def _targets(graph: nx.DiGraph, params: SimParams) -> list[str]:
-    return sorted(n for n in graph if len(ancestors_within(graph, [n], params.path_depth))
-                  + 1 >= params.min_path)
+    return sorted(
+        n
+        for n in graph
+        if len(ancestors_within(graph, [n], params.path_depth)) + 1 >= params.min_path
+    )
 
 
-def simulate(graph: nx.DiGraph, learners: int, params: SimParams | None = None,
-             seed: int = 0) -> list[list[SimAnswer]]:
+def simulate(
+    graph: nx.DiGraph, learners: int, params: SimParams | None = None, seed: int = 0
+) -> list[list[SimAnswer]]:
     """Answers of ``learners`` simulated learners, one list per learner, in order."""
     params = params or SimParams()
     rng = random.Random(seed)
@@ -112,8 +116,9 @@ def simulate(graph: nx.DiGraph, learners: int, params: SimParams | None = None,
         learner = SimLearner(graph, params, rng)
         target = rng.choice(targets)
         ancestors = ancestors_within(graph, [target], params.path_depth)
-        path = learning_path(graph, [*ancestors, target],
-                             rank=lambda n, a=ancestors: -a[n].depth if n in a else 0)
+        path = learning_path(
+            graph, [*ancestors, target], rank=lambda n, a=ancestors: -a[n].depth if n in a else 0
+        )
         answers: list[SimAnswer] = []
         for cid in path:
             if cid != target and rng.random() < params.skip:

@@ -28,12 +28,19 @@ class Suggestion:
     why: str
 
     def to_dict(self) -> dict:
-        return {"concept_id": self.concept_id, "kind": self.kind,
-                "mastery": round(self.mastery, 3), "why": self.why}
+        return {
+            "concept_id": self.concept_id,
+            "kind": self.kind,
+            "mastery": round(self.mastery, 3),
+            "why": self.why,
+        }
 
 
-def reviews_due(answers: Iterable[Answer], tracker: MasteryTracker, now: float,
-                ) -> list[tuple[str, float]]:
+def reviews_due(
+    answers: Iterable[Answer],
+    tracker: MasteryTracker,
+    now: float,
+) -> list[tuple[str, float]]:
     """(concept, seconds overdue) for mastered concepts whose review is due, most overdue
     first."""
     last: dict[str, float] = {}
@@ -57,25 +64,42 @@ def ready_concepts(tracker: MasteryTracker, graph: nx.DiGraph) -> list[str]:
     frontier = {n for n in graph if graph.in_degree(n) == 0}
     for c in mastered:
         frontier.update(graph.successors(c))
-    return [c for c in frontier if not tracker.mastered(c)
-            and all(tracker.mastered(p) for p in graph.predecessors(c))]
+    return [
+        c
+        for c in frontier
+        if not tracker.mastered(c) and all(tracker.mastered(p) for p in graph.predecessors(c))
+    ]
 
 
-def study_next(tracker: MasteryTracker, graph: nx.DiGraph, *, now: float,
-               answers: Sequence[Answer] = (), within: Collection[str] | None = None,
-               limit: int = 5) -> list[Suggestion]:
+def study_next(
+    tracker: MasteryTracker,
+    graph: nx.DiGraph,
+    *,
+    now: float,
+    answers: Sequence[Answer] = (),
+    within: Collection[str] | None = None,
+    limit: int = 5,
+) -> list[Suggestion]:
     """Due reviews first, then ready concepts, least mastered first (within ``within``
     first, when given: e.g. the path to a concept the learner asked about)."""
-    out = [Suggestion(cid, "review", tracker.p_known(cid),
-                      f"mastered; review due {late / DAY_S:.0f} day(s) ago" if late >= DAY_S
-                      else "mastered; review due now")
-           for cid, late in reviews_due(answers, tracker, now)][:limit]
+    out = [
+        Suggestion(
+            cid,
+            "review",
+            tracker.p_known(cid),
+            f"mastered; review due {late / DAY_S:.0f} day(s) ago"
+            if late >= DAY_S
+            else "mastered; review due now",
+        )
+        for cid, late in reviews_due(answers, tracker, now)
+    ][:limit]
     scope = set(within or ())
-    ready = sorted(ready_concepts(tracker, graph),
-                   key=lambda c: (c not in scope, tracker.p_known(c), c))
-    for cid in ready[:max(0, limit - len(out))]:
+    ready = sorted(
+        ready_concepts(tracker, graph), key=lambda c: (c not in scope, tracker.p_known(c), c)
+    )
+    for cid in ready[: max(0, limit - len(out))]:
         pres = list(graph.predecessors(cid))
-        why = ("all its prerequisites are mastered" if pres else "a starting point")
+        why = "all its prerequisites are mastered" if pres else "a starting point"
         out.append(Suggestion(cid, "next", tracker.p_known(cid), why))
     return out
 
