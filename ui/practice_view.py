@@ -97,3 +97,46 @@ def client_id() -> str:
     import uuid
 
     return st.session_state.setdefault("practice_client", uuid.uuid4().hex[:12])
+
+
+def check_yourself(course: Course | None, retrieval, key: str) -> None:
+    """After a lesson: its main concept's prerequisites the learner has not mastered, then one
+    question on the concept. Nothing here can break the lesson above it."""
+    matched = getattr(retrieval, "matched", None)
+    if course is None or not matched:
+        return
+    cid = matched[0].id
+    with st.expander("Check yourself"):
+        name = learner()
+        if name is None:
+            st.caption("Set your name on the Practice page to keep your progress.")
+        else:
+            mine = resources.guarded(
+                load_progress, store(), name, course.graph, resources.settings().mastery_threshold
+            )
+            weak = [
+                p
+                for p in course.graph.predecessors(cid)
+                if mine is not None and not mine.tracker.mastered(p)
+            ]
+            if weak:
+                st.markdown(
+                    "Not mastered yet, and needed here: "
+                    + ", ".join(f"**{course.cards[p].name}**" for p in weak)
+                    + " (practise them on the "
+                    "Practice page)."
+                )
+        from tutor.practice.questions import questions_for
+
+        questions = resources.guarded(questions_for, course, [cid], per_concept=1)
+        if not questions:
+            st.caption("The cards give no question for this concept.")
+            return
+        outcomes = st.session_state.setdefault("check_outcomes", {})
+        form_key = f"chat_{key}"
+        if form_key not in outcomes:
+            outcome = question_form(questions[0], form_key, name, client_id())
+            if outcome is not None:
+                outcomes[form_key] = outcome
+        if form_key in outcomes:
+            show_feedback(outcomes[form_key])

@@ -110,3 +110,27 @@ def test_damaged_database_shows_the_fix_not_a_traceback(tmp_path: Path, use_env)
     assert not at.exception
     assert any("damaged" in e.value and "mv " in e.value for e in at.error)
     assert any("work without the progress database" in c.value for c in at.caption)
+
+
+def test_check_yourself_after_a_lesson(mini_store: Path, use_env):
+    """The chat's "Check yourself": the lesson's concept, its prerequisites the learner has
+    not mastered, and one question whose answer is stored for the session's learner."""
+    from tests.conftest import erica_env
+
+    use_env(erica_env(mini_store))
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "ui" / "Chat.py"), default_timeout=180)
+    at.session_state["learner"] = "Chat Tester"
+    at.run()
+    at.chat_input[0].set_value("What is breadth-first search?").run()
+    assert not at.exception, at.exception
+    check = next(e for e in at.expander if e.label == "Check yourself")
+    assert any("Not mastered yet" in md.value for md in check.markdown)
+    radio = check.radio[0]
+    radio.set_value(radio.options[0])
+    next(b for b in check.button if b.label == "Check answer").click().run()
+    assert not at.exception, at.exception
+    check = next(e for e in at.expander if e.label == "Check yourself")
+    assert check.success or check.error  # the feedback, right or not
+    answers = ProgressStore(mini_store / "progress.sqlite3").answers("Chat Tester")
+    assert len(answers) == 1 and answers[0].concept_id == "breadth-first-search"
