@@ -131,12 +131,34 @@ def study_next_violations(
     return violations, proposals
 
 
-def run(settings: Settings, args: argparse.Namespace) -> int:
-    graph = build_graph(load_cards(settings.course_dirs))
-    sim = SimParams()
-    t0 = time.perf_counter()
-    train = simulate(graph, args.learners, sim, seed=args.seed)
-    test = simulate(graph, args.learners, sim, seed=args.seed + 1_000_003)
+# The question mix decides how much one answer tells: a two-option question is guessed half
+# the time. The first scenario is the mix ``questions_for`` makes over the course.
+SCENARIOS = {
+    "course question mix (66% two-option)": SimParams(),
+    "four-option questions only": SimParams(two_options=0.0),
+    "four-option, 4-6 questions per concept": SimParams(two_options=0.0, questions=(4, 6)),
+}
+
+
+def _row(
+    scenario: str, model: str, scores: list[float], labels: list[bool], first: list[bool]
+) -> dict:
+    pick = [(s, y) for s, y, f in zip(scores, labels, first, strict=True) if f]
+    return {
+        "scenario": scenario,
+        "model": model,
+        "held-out AUC": round(auc(scores, labels), 4),
+        "AUC first answer per concept": round(auc(*zip(*pick, strict=True)), 4),
+        "log-likelihood/answer": round(log_likelihood(scores, labels) / len(labels), 4),
+    }
+
+
+def run_scenario(
+    graph: nx.DiGraph, name: str, sim: SimParams, learners: int, seed: int
+) -> tuple[list[dict], dict]:
+    """Fit both models on one set of learners, score them on another; rows and details."""
+    train = simulate(graph, learners, sim, seed=seed)
+    test = simulate(graph, learners, sim, seed=seed + 1_000_003)
     bkt_names = ("prior", "learn", "slip")
     plain_bkt, _ = fit(train, None, bkt_names)
     graph_bkt, graph_gp = fit(train, graph, (*bkt_names, *GraphParams.__dataclass_fields__))
@@ -145,46 +167,51 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         "graph-aware BKT": lambda: MasteryTracker(graph, graph_bkt, graph_gp),
         "graph-aware, default parameters": lambda: MasteryTracker(graph),
     }
-    rows = []
-    for name, make in models.items():
-        scores, labels = predictions(test, make)
-        first = _first_answers(test)
-        rows.append(
-            {
-                "model": name,
-                "held-out AUC": round(auc(scores, labels), 4),
-                "AUC first answer per concept": round(
-                    auc(
-                        [s for s, f in zip(scores, first, strict=True) if f],
-                        [y for y, f in zip(labels, first, strict=True) if f],
-                    ),
-                    4,
-                ),
-                "log-likelihood/answer": round(log_likelihood(scores, labels) / len(labels), 4),
-            }
+    first = _first_answers(test)
+    rows = [_row(name, model, *predictions(test, make), first) for model, make in models.items()]
+    answers = sum(test, [])
+    oracle = [(1 - sim.slip) if a.was_known else a.guess for a in answers]
+    rows.append(
+        _row(
+            name,
+            "oracle (knows the true state; the ceiling)",
+            oracle,
+            [a.correct for a in answers],
+            first,
         )
+    )
     violations, proposals = study_next_violations(graph, test, models["graph-aware BKT"])
-    answers = sum(len(a) for a in test)
-    gain = rows[1]["held-out AUC"] - rows[0]["held-out AUC"]
+    details = {
+        "simulator": sim.as_dict(),
+        "learners_fit": len(train),
+        "learners_held_out": len(test),
+        "held_out_answers": len(answers),
+        "right_share": round(sum(a.correct for a in answers) / len(answers), 3),
+        "fitted_plain": asdict(plain_bkt),
+        "fitted_graph": {**asdict(graph_bkt), **asdict(graph_gp)},
+        "graph_gain_auc": round(rows[1]["held-out AUC"] - rows[0]["held-out AUC"], 4),
+        "study_next_proposals": proposals,
+        "study_next_violations": violations,
+    }
+    return rows, details
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    graph = build_graph(load_cards(settings.course_dirs))
+    t0 = time.perf_counter()
+    rows, details = [], {}
+    for name, sim in SCENARIOS.items():
+        scenario_rows, details[name] = run_scenario(graph, name, sim, args.learners, args.seed)
+        rows += scenario_rows
     write_results(
-        "mastery",
-        rows,
-        simulator=sim.as_dict(),
-        learners_fit=len(train),
-        learners_held_out=len(test),
-        held_out_answers=answers,
-        right_share=round(sum(a.correct for a in sum(test, [])) / answers, 3),
-        fitted_plain=asdict(plain_bkt),
-        fitted_graph={**asdict(graph_bkt), **asdict(graph_gp)},
-        graph_gain_auc=round(gain, 4),
-        study_next_proposals=proposals,
-        study_next_violations=violations,
-        seconds=round(time.perf_counter() - t0, 1),
+        "mastery", rows, scenarios=details, grid=GRID, seconds=round(time.perf_counter() - t0, 1)
     )
-    print(
-        f"graph-aware minus per-concept AUC: {gain:+.4f}; study-next violations: "  # noqa: T201
-        f"{violations} of {proposals} proposals"
-    )
+    for name, d in details.items():
+        print(  # noqa: T201
+            f"{name}: graph-aware minus per-concept AUC {d['graph_gain_auc']:+.4f}; "
+            f"study-next violations {d['study_next_violations']} of "
+            f"{d['study_next_proposals']} proposals"
+        )
     return 0
 
 

@@ -9,8 +9,9 @@ latent state per concept is known / not known:
   by an ability drawn once (``ability_sd``, on the logit scale);
 - each question practised on an unknown concept teaches it with ``learn_ready`` if all its
   prerequisites are known, else ``learn_blocked``;
-- an answer is right with 1 - ``slip`` when known, else with the question's guess chance
-  (1/2 for true/false, a share ``true_false`` of the questions; 1/4 for the rest).
+- an answer is right with 1 - ``slip`` when known, else with the question's guess chance:
+  1/2 for two-option questions (true/false, which-comes-first; a share ``two_options``, 0.66
+  as in ``questions_for`` over the course: 595 of 900 questions), 1/4 for the rest.
 
 A learner picks a target concept, and walks its prerequisites within ``path_depth`` steps in
 learning-path order, skipping each prerequisite with ``skip`` (students skip what they think
@@ -38,7 +39,7 @@ class SimParams:
     learn_ready: float = 0.3
     learn_blocked: float = 0.05
     slip: float = 0.1
-    true_false: float = 0.25
+    two_options: float = 0.66
     path_depth: int = 3
     skip: float = 0.35
     questions: tuple[int, int] = (2, 4)  # questions_for asks 3 per concept by default
@@ -80,7 +81,7 @@ class SimLearner:
 
     def answer(self, cid: str) -> SimAnswer:
         p = self.params
-        guess = 0.5 if self.rng.random() < p.true_false else 0.25
+        guess = 0.5 if self.rng.random() < p.two_options else 0.25
         knew = self.known(cid)
         correct = self.rng.random() < ((1 - p.slip) if knew else guess)
         if not knew:
