@@ -73,6 +73,15 @@ def _fmt(value: Decimal, places: int) -> str:
     return str(value.quantize(quantum, rounding=ROUND_HALF_UP))
 
 
+def _places(value: Decimal, at_least: int) -> int:
+    """Decimals to show: as many as the card uses, more where the exact value needs them (up
+    to MAX_DIGITS), three when it has no short form (2/3)."""
+    for places in range(at_least, MAX_DIGITS + 1):
+        if Decimal(_fmt(value, places)) == value:
+            return places
+    return max(at_least, 3)
+
+
 def _change(number: str, rng: random.Random) -> str:
     """A nearby number of the same form: an integer +1 or +2, a decimal one step in its last
     digit (down when up would reach the next whole number, so 0.99 stays a probability)."""
@@ -124,16 +133,18 @@ def worked_numbers(example: str, rng: random.Random) -> tuple[int, Changed] | No
     changed_tokens[2 * slot] = new
     lhs = match["lhs"]
     new_lhs = lhs[: numbers[slot].start()] + new + lhs[numbers[slot].end() :]
-    places = max(_decimals(match["rhs"]), _decimals(new))
     exact = evaluate(changed_tokens)
+    places = _places(exact, max(_decimals(match["rhs"]), _decimals(new)))
     right = _fmt(exact, places)
     rounded = Decimal(right) != exact
-    wrong = [
-        match["rhs"] if _decimals(match["rhs"]) == places else _fmt(Decimal(match["rhs"]), places)
-    ]
+    # Likely mistakes: keeping the card's result, reading left to right without precedence,
+    # and adding the change to the result when a whole number is multiplied.
+    wrong = [_fmt(Decimal(match["rhs"]), places)]
     if len(tokens) > 3:
         wrong.append(_fmt(evaluate(changed_tokens, precedence=False), places))
-    wrong.append(_fmt(Decimal(right) + Decimal(new) - Decimal(old), places))
+    beside = {tokens[i] for i in (2 * slot - 1, 2 * slot + 1) if 0 < i < len(tokens)}
+    if "*" in beside and "." not in old + new:
+        wrong.append(_fmt(Decimal(match["rhs"]) + Decimal(new) - Decimal(old), places))
     options = [right]
     for w in wrong:
         if w not in options and Decimal(w) >= 0:

@@ -52,46 +52,54 @@ _DEPENDENT_START = re.compile(
 )
 # Sentences a one-word flip cannot make provably false: negated, hedged, about mistakes.
 _NO_FLIP = re.compile(
-    r"\b(not|no|never|none|nothing|neither|nor|without|cannot|can't|isn't|aren't|doesn't|"
+    r"\b(not|no|never|none|confusion|confused|confuse|nothing|neither|nor|without|cannot|can't|isn't|aren't|doesn't|"
     r"don't|won't|misconception|mistake|mistaken|wrong|myth|error|bug|unlike|rather than|"
     r"instead|versus|vs|whereas|either|if and only if|iff|may|might|often|usually|sometimes|"
     r"typically|roughly|approximately|about)\b",
     re.IGNORECASE,
 )
-_OPPOSITES = {
-    "shallowest": "deepest",
-    "fifo": "lifo",
-    "lowest": "highest",
-    "lower": "higher",
-    "smallest": "largest",
-    "smaller": "larger",
-    "minimum": "maximum",
-    "minimises": "maximises",
-    "minimizes": "maximizes",
-    "minimise": "maximise",
-    "minimize": "maximize",
-    "minimising": "maximising",
-    "minimizing": "maximizing",
-    "increases": "decreases",
-    "increase": "decrease",
-    "increasing": "decreasing",
-    "before": "after",
-    "earlier": "later",
-    "overestimates": "underestimates",
-    "overfitting": "underfitting",
-    "convex": "concave",
-    "top": "bottom",
-    "above": "below",
-    "faster": "slower",
-    "shorter": "longer",
-    "always": "never",
-    "all": "no",
-    "fewest": "most",
-}
-_OPPOSITE = {
-    **_OPPOSITES,
-    **{v: k for k, v in _OPPOSITES.items() if v not in ("never", "no", "most")},
-}
+# "avoids this by ...": a claim about something said before, unclear on its own.
+_BACK_REFERENCE = re.compile(
+    r"\b(this|these|those)\b(?=\s*(?:[,.;:]|(?:by|is|are|was|were|means|can|makes|gives|and|"
+    r"or|to|in|of|with|for|happens|works)\b))",
+    re.IGNORECASE,
+)
+# Word -> its opposite; a sentence with the word once and none of its partners is flipped.
+_PAIRS = (
+    ("shallowest", "deepest"),
+    ("fifo", "lifo"),
+    ("lowest", "highest"),
+    ("lower", "higher"),
+    ("lower", "upper"),
+    ("smallest", "largest"),
+    ("smaller", "larger"),
+    ("minimum", "maximum"),
+    ("minimises", "maximises"),
+    ("minimizes", "maximizes"),
+    ("minimise", "maximise"),
+    ("minimize", "maximize"),
+    ("minimising", "maximising"),
+    ("minimizing", "maximizing"),
+    ("increases", "decreases"),
+    ("increase", "decrease"),
+    ("increasing", "decreasing"),
+    ("overestimates", "underestimates"),
+    ("overfitting", "underfitting"),
+    ("convex", "concave"),
+    ("above", "below"),
+    ("faster", "slower"),
+    ("shorter", "longer"),
+    ("fewest", "most"),
+)
+_ONE_WAY = {"most"}  # "most" is not turned back into "fewest"
+_OPPOSITE: dict[str, str] = {}
+_PARTNERS: dict[str, set[str]] = {}
+for _a, _b in _PAIRS:
+    _OPPOSITE.setdefault(_a, _b)
+    _PARTNERS.setdefault(_a, set()).add(_b)
+    if _b not in _ONE_WAY:
+        _OPPOSITE.setdefault(_b, _a)
+        _PARTNERS.setdefault(_b, set()).add(_a)
 # Words of a name too common in the course to give the answer away ("search", "learning").
 _GENERIC_WORDS = """search learning model models network networks function functions
 algorithm algorithms method methods problem problems theory rule rules analysis data test
@@ -267,16 +275,26 @@ def _same_thing(a: Concept, b: Concept) -> bool:
 
 
 def confusable(course: Course, card: Concept) -> list[list[str]]:
-    """Candidate distractors in tiers, most confusable first: the card's ``related``, cards
-    that name it as related, siblings sharing a prerequisite, then prerequisites and
-    concepts that build on it."""
+    """Candidate distractors in tiers, most confusable first: the card's ``related`` of its
+    unit, cards of the unit that name it as related, siblings of the unit sharing a
+    prerequisite, its prerequisites and follow-ups in the unit, then ``related`` cards of
+    other units."""
     related = [r for r in card.related if r in course.cards]
-    back = sorted(c.id for c in course.cards.values() if card.id in c.related)
+    near = [r for r in related if course.cards[r].unit == card.unit]
+    # Cards that list this one as related, or share a prerequisite, are kept only from the
+    # same unit: "Machine learning" relates to "Integral" but is no plausible confusion.
+    back = sorted(
+        c.id for c in course.cards.values() if card.id in c.related and c.unit == card.unit
+    )
     graph = course.graph
     parents = list(graph.predecessors(card.id)) if card.id in graph else []
     siblings = sorted({s for p in parents for s in graph.successors(p)})
     children = sorted(graph.successors(card.id)) if card.id in graph else []
-    tiers = [related, back, siblings, sorted(parents) + children]
+    same_unit = [c for c in sorted(parents) + children if course.cards[c].unit == card.unit]
+    siblings = [c for c in siblings if course.cards[c].unit == card.unit]
+    # The card's related concepts from other units come last: "Deep learning" is related to
+    # "Directed acyclic graph" but hardly confused with it.
+    tiers = [near, back, siblings, same_unit, related]
     seen = {card.id}
     out = []
     for tier in tiers:
@@ -327,6 +345,7 @@ def _distractors(
                 or _kind_group(other) != _kind_group(card)
                 or _same_thing(card, other)
                 or names_in(stem_text, other)
+                or _spelled_out(stem_text, other)
                 or any(_same_thing(other, p) or other.name == p.name for p in picked)
             ):
                 continue
@@ -334,10 +353,19 @@ def _distractors(
     return picked
 
 
+def _spelled_out(text: str, card: Concept) -> bool:
+    """Whether every distinctive word of the card's name is in ``text`` ("Iterative deepening
+    regenerates ..." spells out "Iterative deepening search")."""
+    words = _name_words(card)
+    return bool(words) and words <= set(normalise(text).split())
+
+
 def _name_words(card: Concept) -> set[str]:
+    """Distinctive words of the name (not of aliases: "parent and child nodes" is an alias of
+    Tree, "parent" alone gives nothing away)."""
     return {
         w
-        for label in labels(card)
+        for label in name_labels(card.name)
         for w in normalise(label).split()
         if len(w) >= 4 and w not in _GENERIC
     }
@@ -348,29 +376,36 @@ def _mask_name_words(stem_text: str, card: Concept, picked: Sequence[Concept]) -
     "Minimax search" away)."""
     shared = set().union(*(set(normalise(d.name).split()) for d in picked))
     for word in sorted(_name_words(card) - shared, key=len, reverse=True):
-        stem_text = re.sub(
-            rf"(?<![\w]){re.escape(word)}(?:s|es)?(?![\w])", BLANK, stem_text, flags=re.IGNORECASE
-        )
+        # Any form of the word: "normalised" also blanks "normalising", "normalisation".
+        root = re.escape(word[: max(4, len(word) - 3)])
+        stem_text = re.sub(rf"(?<![\w]){root}\w*", BLANK, stem_text, flags=re.IGNORECASE)
     return stem_text
 
 
 # ------------------------------------------------------------------ true / false
 
 
-def _flips(sentence: str) -> list[tuple[int, int, str]]:
-    """(start, end, replacement) of each word whose opposite makes the sentence false."""
-    if _NO_FLIP.search(sentence):
+def _flips(sentence: str, card: Concept) -> list[tuple[int, int, str]]:
+    """(start, end, replacement) of each word whose opposite makes the sentence false (never
+    a word of the concept's own name: "upper ontology" is not "lower ontology")."""
+    if _NO_FLIP.search(sentence) or _BACK_REFERENCE.search(sentence):
         return []
+    own = {w for label in labels(card) for w in normalise(label).split()}
     lower = sentence.lower()
     out = []
     for match in re.finditer(r"(?<![\w\-])[A-Za-z]+(?![\w\-])", sentence):
         word = match.group().lower()
         opposite = _OPPOSITE.get(word)
-        if opposite is None:
+        if opposite is None or word in own:
             continue
         # Both words of a pair, or the word twice: flipping one leaves the claim ambiguous.
-        if re.search(rf"\b{opposite}\b", lower) or len(re.findall(rf"\b{word}\b", lower)) > 1:
+        partners = _PARTNERS[word]
+        if any(re.search(rf"\b{p}\b", lower) for p in partners) or (
+            len(re.findall(rf"\b{word}\b", lower)) > 1
+        ):
             continue
+        if word == "lower" and sentence[match.end() :].startswith(" bound"):
+            opposite = "upper"
         replacement = (
             opposite.upper()
             if match.group().isupper()
@@ -381,16 +416,22 @@ def _flips(sentence: str) -> list[tuple[int, int, str]]:
 
 
 def _true_false(card: Concept, rng: random.Random) -> list[Question]:
-    """One question per usable sentence, false (flipped) when a flip exists and the coin says
-    so; the first ones name the concept."""
+    """One question per usable sentence, true and false (flipped) in turn, starting with a
+    coin toss; sentences that name the concept come first."""
     sentences = _sentences(card)
     ordered = [s for s in sentences if names_in(s, card)]
     ordered += [s for s in sentences if s not in ordered]
-    out = []
-    for sentence in ordered:
+    flippable = [s for s in ordered if _flips(s, card)]
+    want_false = rng.random() < 0.5
+    out: list[Question] = []
+    used: set[str] = set()
+    while len(used) < len(ordered):
+        pool = [s for s in (flippable if want_false else ordered) if s not in used]
+        sentence = (pool or [s for s in ordered if s not in used])[0]
+        used.add(sentence)
         index = sentences.index(sentence)
-        flips = _flips(sentence)
-        if flips and rng.random() < 0.5:
+        flips = _flips(sentence, card)
+        if want_false and flips:
             start, end, word = rng.choice(flips)
             statement = sentence[:start] + word + sentence[end:]
             answer, qid = 1, f"true_false:{card.id}:{2 * index + 1}"
@@ -398,6 +439,7 @@ def _true_false(card: Concept, rng: random.Random) -> list[Question]:
         else:
             statement, answer, qid = sentence, 0, f"true_false:{card.id}:{2 * index}"
             reason = "The card says so in these words."
+        want_false = not want_false
         out.append(
             Question(
                 id=qid,
