@@ -137,3 +137,45 @@ def test_damaged_database(data_dir: Path, monkeypatch, capsys):
     assert main(["practice", "--learner", "Ana", "--count", "1"]) == 0  # asks, saves nothing
     captured = capsys.readouterr()
     assert "will not be saved" in captured.err and "Question 1 of 1" in captured.out
+
+
+def test_a_question_text_practises_the_concept_that_answers_it(mini_store: Path, use_env, capsys):
+    from tests.conftest import erica_env
+
+    use_env(erica_env(mini_store))
+    assert (
+        main(
+            [
+                "practice",
+                "What is breadth-first search?",
+                "--learner",
+                "Ana",
+                "--json",
+                "--count",
+                "3",
+            ]
+        )
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert out["concepts"][-1] == "breadth-first-search" and out["questions"]
+    assert main(["practice", "zzqx vlorp", "--learner", "Ana", "--json"]) == 2
+    assert "does not cover" in capsys.readouterr().err
+
+
+def test_empty_and_out_of_range_answers_store_nothing(tmp_path: Path):
+    from knowledge.cards import load_cards
+    from knowledge.common.errors import InvalidInputError
+    from tutor.practice.questions import course_from_cards, questions_for
+    from tutor.practice.session import answer
+    from tutor.settings import SHIPPED_COURSE
+
+    course = course_from_cards(load_cards([SHIPPED_COURSE]))
+    q = questions_for(course, ["breadth-first-search"], per_concept=1)[0]
+    store = ProgressStore(tmp_path / "p.sqlite3")
+    for bad in (None, -1, len(q.options), 99):
+        with pytest.raises(InvalidInputError):
+            answer(store, "Ana", q, bad)
+    assert store.answers("Ana") == []
+    result = answer(store, "Ana", q, q.answer)
+    assert result.correct and result.stored.concept_id == "breadth-first-search"
