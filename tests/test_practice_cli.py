@@ -163,6 +163,10 @@ def test_a_question_text_practises_the_concept_that_answers_it(mini_store: Path,
     assert "does not cover" in capsys.readouterr().err
 
 
+@pytest.mark.catalogue(
+    case="practice: empty and out-of-range answers",
+    expect="InvalidInputError with the valid range; nothing stored",
+)
 def test_empty_and_out_of_range_answers_store_nothing(tmp_path: Path):
     from knowledge.cards import load_cards
     from knowledge.common.errors import InvalidInputError

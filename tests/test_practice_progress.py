@@ -42,6 +42,9 @@ def test_answers_round_trip_per_learner(tmp_path: Path):
     assert mode == "wal"
 
 
+@pytest.mark.catalogue(
+    case="practice: bad learner name", expect="InvalidInputError naming the rule; nothing stored"
+)
 @pytest.mark.parametrize(
     "name",
     ["", "   ", "x" * 41, "Robert'); DROP TABLE answers;--", "a/b", "<script>", "nul\x00byte"],
@@ -70,6 +73,10 @@ def test_export_and_delete(tmp_path: Path):
     assert store.export("Ana")["answers"] == []
 
 
+@pytest.mark.catalogue(
+    case="practice: damaged progress database",
+    expect="ProgressError naming the file and how to move it aside",
+)
 def test_damaged_file_names_cause_and_fix(tmp_path: Path):
     path = tmp_path / "progress.sqlite3"
     path.write_bytes(b"this is not a database, just some text " * 200)
@@ -120,6 +127,10 @@ def _process_tab(path: str, name: str, n: int) -> None:
         _record(store, "Ana", i, client=name)
 
 
+@pytest.mark.catalogue(
+    case="practice: two tabs answer for one learner at once",
+    expect="every answer of both stored (WAL, one transaction each)",
+)
 def test_two_processes_answering_for_one_learner_lose_nothing(tmp_path: Path):
     path = tmp_path / "p.sqlite3"
     ctx = multiprocessing.get_context("spawn")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -104,6 +105,10 @@ def test_export_and_delete_with_confirmation(tmp_path: Path, use_env):
     assert store.answers("Ana") == []
 
 
+@pytest.mark.catalogue(
+    case="practice page: damaged progress database",
+    expect="error with the fix, no traceback; other pages unaffected",
+)
 def test_damaged_database_shows_the_fix_not_a_traceback(tmp_path: Path, use_env):
     (tmp_path / "progress.sqlite3").write_bytes(b"garbage, not SQLite " * 100)
     at = _page(tmp_path, use_env)
