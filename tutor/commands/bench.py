@@ -18,6 +18,8 @@ BENCHMARKS = {
                   "labelled sentences"),
     "clip": ("tutor.clip.bench", "CLIP indexing throughput and query latency"),
     "ingest": ("tutor.bench.ingest", "prerequisite inference quality and ingestion speed"),
+    "practice": ("tutor.bench.practice", "practice questions: pass rate of the judged set, "
+                 "ms per question"),
 }
 
 
