@@ -101,8 +101,6 @@ _PAIRS = (
     ("independent", "dependent"),
     ("rows", "columns"),
     ("row", "column"),
-    ("input", "output"),
-    ("inputs", "outputs"),
     ("positive", "negative"),
     ("encoder", "decoder"),
     ("numerator", "denominator"),
@@ -296,7 +294,8 @@ def _same_thing(a: Concept, b: Concept) -> bool:
 def confusable(course: Course, card: Concept) -> list[list[str]]:
     """Candidate distractors in tiers, most confusable first: the card's ``related`` of its
     unit, cards of the unit that name it as related, siblings of the unit sharing a
-    prerequisite, its prerequisites in the unit, then ``related`` cards of other units."""
+    prerequisite, its prerequisites in the unit, ``related`` cards of other units, then
+    concepts that build on it."""
     related = [r for r in card.related if r in course.cards]
     near = [r for r in related if course.cards[r].unit == card.unit]
     # Cards that list this one as related, or share a prerequisite, are kept only from the
@@ -312,10 +311,13 @@ def confusable(course: Course, card: Concept) -> list[list[str]]:
     siblings = [c for c in siblings if course.cards[c].unit == card.unit]
     # The card's related concepts from other units come last: "Deep learning" is related to
     # "Directed acyclic graph" but hardly confused with it.
-    tiers = [near, back, siblings, same_unit, related]
     # Concepts that build on this one are often kinds of it, which its description fits too
-    # ("Gaussian blur" is image filtering with a kernel): never a distractor.
-    seen = {card.id, *children}
+    # ("Gaussian blur" is image filtering with a kernel): the last resort.
+    tiers = [
+        [c for c in t if c not in children] for t in (near, back, siblings, same_unit, related)
+    ]
+    tiers.append(children)
+    seen = {card.id}
     out = []
     for tier in tiers:
         kept = [c for c in tier if c not in seen]
