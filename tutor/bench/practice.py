@@ -4,7 +4,8 @@ Quality comes from a judged set, ``knowledge/eval/practice_questions.yaml``: 100
 by :func:`sample` (one question of each of 100 random concepts, fixed seed), each read against
 its card by a person and marked on four checks (answer key right, exactly one right option,
 wrong options plausible, not answerable from the stem alone); a question passes when all four
-hold. The generator was tuned on the ``tune`` split only; ``holdout`` was judged after tuning.
+hold. The generator was tuned on the ``tune`` split only; ``holdout`` was judged after tuning
+(a holdout question changed afterwards keeps its first verdict in ``first_judgement``).
 The benchmark also says how many judged questions the current generator still makes unchanged
 (a changed one needs judging again).
 
@@ -73,6 +74,13 @@ def pass_rates(items: list[dict]) -> list[dict]:
     rows = []
     groups = [("all", items)]
     groups += [(f"split={s}", [i for i in items if i["split"] == s]) for s in ("tune", "holdout")]
+    # A holdout question changed after it was judged keeps its first verdict: the held-out number.
+    first = [
+        {**i, "judgement": i.get("first_judgement") or i["judgement"]}
+        for i in items
+        if i["split"] == "holdout"
+    ]
+    groups.append(("holdout, as first judged", first))
     groups += [(f"kind={k}", [i for i in items if i["kind"] == k])
                for k in sorted({i["kind"] for i in items})]
     for name, group in groups:

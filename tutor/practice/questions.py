@@ -107,6 +107,11 @@ _PAIRS = (
     ("precision", "recall"),
     ("underflow", "overflow"),
 )
+_SUBJECT_SAFE = frozenset(
+    ("large", "small", "larger", "smaller", "largest", "smallest")
+    + ("high", "low", "higher", "lower", "highest", "lowest")
+)
+_SUBJECT_WORDS = 6
 _ONE_WAY = {"most"}  # "most" is not turned back into "fewest"
 _OPPOSITE: dict[str, str] = {}
 _PARTNERS: dict[str, set[str]] = {}
@@ -427,6 +432,10 @@ def _flips(sentence: str, card: Concept) -> list[tuple[int, int, str]]:
         ):
             continue
         after = sentence[match.end() :]
+        # "A large language model conditions on its prompt": what holds of large models often
+        # holds of small ones too; a size or level word in the subject is left alone.
+        if word in _SUBJECT_SAFE and len(sentence[: match.start()].split()) < _SUBJECT_WORDS:
+            continue
         if word == "lower" and after.startswith(" bound"):
             opposite = "upper"
         # "independent of t" has no grammatical opposite ("dependent on t"): left alone.
