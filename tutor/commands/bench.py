@@ -20,6 +20,8 @@ BENCHMARKS = {
     "ingest": ("tutor.bench.ingest", "prerequisite inference quality and ingestion speed"),
     "mastery": ("tutor.bench.mastery", "mastery model: AUC of the next answer on simulated "
                 "learners, graph-aware vs per-concept BKT, study-next violations"),
+    "practice": ("tutor.bench.practice", "practice questions: pass rate of the judged set, "
+                 "ms per question"),
 }
 
 

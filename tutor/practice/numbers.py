@@ -111,28 +111,74 @@ def _checked(sentence: str) -> list[re.Match[str]]:
     return out
 
 
+def _standalone(number: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w.,^/]){re.escape(number)}(?![\w^]|[.,]\d)")
+
+
+def _in_tuple(text: str, at: int) -> bool:
+    """Whether position ``at`` is inside a bracketed list ("π = ⟨0.75, 0.25⟩"): a fraction
+    there is usually one of several that must sum to 1, so it cannot change alone."""
+    opened = max(text.rfind(c, 0, at) for c in "(⟨[")
+    closed = max(text.rfind(c, 0, at) for c in ")⟩]")
+    return opened > closed and "," in text[opened:]
+
+
+def _premises(sentence: str, match: re.Match[str]) -> list[tuple[int, re.Match[str]]]:
+    """(operand slot, where the sentence states that operand before the equation).
+
+    Only equations whose every operand is stated before them: then the result follows from
+    the stated numbers, and none of them is derived from another ("Beta(9, 5) has mean 9/14":
+    14 is 9 + 5, and changing 9 alone would give a wrong key). The stated number must not be
+    part of another equation or be the result of one ("4 x 9 = 36").
+    """
+    numbers = re.findall(_NUM, match["lhs"])
+    before = sentence[: match.start()]
+    taken = [(m.start(), m.end()) for m in _EQUATION.finditer(before)]
+
+    def stated(number: str) -> list[re.Match[str]]:
+        return [
+            m
+            for m in _standalone(number).finditer(before)
+            if not any(a <= m.start() < b for a, b in taken)
+            and not re.search(r"=\s*$", before[: m.start()])
+            and not (Decimal(number) < 1 and _in_tuple(before, m.start()))
+        ]
+
+    if not all(stated(n) for n in numbers):
+        return []
+    out = []
+    for slot, number in enumerate(numbers):
+        where = stated(number)
+        if numbers.count(number) == 1 and len(where) == 1:
+            out.append((slot, where[0]))
+    return out
+
+
 def worked_numbers(example: str, rng: random.Random) -> tuple[int, Changed] | None:
-    """(index, question parts) for one checked equation of ``example``, or None."""
+    """(index, question parts) for one checked equation of ``example`` whose changed operand is
+    stated in the sentence before it, or None.
+
+    The stem is the card's sentence up to the equation with that number changed and the
+    equation replaced by "?": the student has to know how the result is worked out.
+    """
+    sentences = split_sentences(example)
     found = [
-        (i, s, m)
-        for i, s in enumerate(split_sentences(example))
+        (i, s, m, slot, stated)
+        for i, s in enumerate(sentences)
         if s in example
         for m in _checked(s)
+        for slot, stated in _premises(s, m)
     ]
     if not found:
         return None
-    index, sentence, match = found[rng.randrange(len(found))]
+    index, sentence, match, slot, stated = found[rng.randrange(len(found))]
     tokens = _tokens(match["lhs"])
-    numbers = [m for m in re.finditer(_NUM, match["lhs"])]
-    slot = rng.randrange(len(numbers))
-    old = numbers[slot].group()
+    old = stated.group()
     new = _change(old, rng)
     if tokens[2 * slot - 1 : 2 * slot] == ["/"] and Decimal(new) == 0:
         return None
     changed_tokens = list(tokens)
     changed_tokens[2 * slot] = new
-    lhs = match["lhs"]
-    new_lhs = lhs[: numbers[slot].start()] + new + lhs[numbers[slot].end() :]
     exact = evaluate(changed_tokens)
     places = _places(exact, max(_decimals(match["rhs"]), _decimals(new)))
     right = _fmt(exact, places)
@@ -152,9 +198,18 @@ def worked_numbers(example: str, rng: random.Random) -> tuple[int, Changed] | No
     if len(options) < 2:
         return None
     rng.shuffle(options)
-    note = f" (rounded to {places} decimal places)" if rounded else ""
-    stem = (
-        f'the card works out "{match.group()}". With {new} in place of {old}, {new_lhs} = ?{note}'
+    premise = sentence[: stated.start()] + new + sentence[stated.end() : match.start()]
+    # The sentences before it, for context, unless they use the changed number too.
+    context = " ".join(sentences[:index])
+    if context and not _standalone(old).search(context) and len(context) < 400:
+        premise = f"{context} {premise}"
+    note = f" (to {places} decimal places)" if rounded else ""
+    # What follows the equation is left out: it may restate the old result ("four times").
+    stem = f"\u201c{premise}?\u201d ({new} instead of the card's {old}){note}"
+    lhs = match["lhs"]
+    numbers = list(re.finditer(_NUM, lhs))
+    new_lhs = lhs[: numbers[slot].start()] + new + lhs[numbers[slot].end() :]
+    reason = (
+        f"The card works out {match.group()}; with {new} instead of {old}: {new_lhs} = {right}."
     )
-    reason = f"Redo the card's arithmetic with {new} instead of {old}: {new_lhs} = {right}."
     return index, Changed(sentence, stem, tuple(options), options.index(right), reason)

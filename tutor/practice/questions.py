@@ -55,7 +55,7 @@ _NO_FLIP = re.compile(
     r"\b(not|no|never|none|confusion|confused|confuse|nothing|neither|nor|without|cannot|can't|isn't|aren't|doesn't|"
     r"don't|won't|misconception|mistake|mistaken|wrong|myth|error|bug|unlike|rather than|"
     r"instead|versus|vs|whereas|either|if and only if|iff|may|might|often|usually|sometimes|"
-    r"typically|roughly|approximately|about)\b",
+    r"typically|roughly|approximately|about|can|could|suppose|imagine|consider|assume)\b",
     re.IGNORECASE,
 )
 # "avoids this by ...": a claim about something said before, unclear on its own.
@@ -90,7 +90,28 @@ _PAIRS = (
     ("faster", "slower"),
     ("shorter", "longer"),
     ("fewest", "most"),
+    ("high", "low"),
+    ("large", "small"),
+    ("local", "global"),
+    ("linear", "nonlinear"),
+    ("supervised", "unsupervised"),
+    ("discrete", "continuous"),
+    ("deterministic", "stochastic"),
+    ("complete", "incomplete"),
+    ("independent", "dependent"),
+    ("rows", "columns"),
+    ("row", "column"),
+    ("positive", "negative"),
+    ("encoder", "decoder"),
+    ("numerator", "denominator"),
+    ("precision", "recall"),
+    ("underflow", "overflow"),
 )
+_SUBJECT_SAFE = frozenset(
+    ("large", "small", "larger", "smaller", "largest", "smallest")
+    + ("high", "low", "higher", "lower", "highest", "lowest")
+)
+_SUBJECT_WORDS = 6
 _ONE_WAY = {"most"}  # "most" is not turned back into "fewest"
 _OPPOSITE: dict[str, str] = {}
 _PARTNERS: dict[str, set[str]] = {}
@@ -105,7 +126,8 @@ _GENERIC_WORDS = """search learning model models network networks function funct
 algorithm algorithms method methods problem problems theory rule rules analysis data test
 value values based first order process system systems representation neural machine
 probability probabilistic distribution inference estimation error loss state states graph
-graphs table tree trees space logic"""
+graphs table tree trees space logic with from into over under for and the its their than
+versus between using vs via"""
 _GENERIC = frozenset(_GENERIC_WORDS.split())
 
 
@@ -277,8 +299,8 @@ def _same_thing(a: Concept, b: Concept) -> bool:
 def confusable(course: Course, card: Concept) -> list[list[str]]:
     """Candidate distractors in tiers, most confusable first: the card's ``related`` of its
     unit, cards of the unit that name it as related, siblings of the unit sharing a
-    prerequisite, its prerequisites and follow-ups in the unit, then ``related`` cards of
-    other units."""
+    prerequisite, its prerequisites in the unit, ``related`` cards of other units, then
+    concepts that build on it."""
     related = [r for r in card.related if r in course.cards]
     near = [r for r in related if course.cards[r].unit == card.unit]
     # Cards that list this one as related, or share a prerequisite, are kept only from the
@@ -290,11 +312,16 @@ def confusable(course: Course, card: Concept) -> list[list[str]]:
     parents = list(graph.predecessors(card.id)) if card.id in graph else []
     siblings = sorted({s for p in parents for s in graph.successors(p)})
     children = sorted(graph.successors(card.id)) if card.id in graph else []
-    same_unit = [c for c in sorted(parents) + children if course.cards[c].unit == card.unit]
+    same_unit = [c for c in sorted(parents) if course.cards[c].unit == card.unit]
     siblings = [c for c in siblings if course.cards[c].unit == card.unit]
     # The card's related concepts from other units come last: "Deep learning" is related to
     # "Directed acyclic graph" but hardly confused with it.
-    tiers = [near, back, siblings, same_unit, related]
+    # Concepts that build on this one are often kinds of it, which its description fits too
+    # ("Gaussian blur" is image filtering with a kernel): the last resort.
+    tiers = [
+        [c for c in t if c not in children] for t in (near, back, siblings, same_unit, related)
+    ]
+    tiers.append(children)
     seen = {card.id}
     out = []
     for tier in tiers:
@@ -404,14 +431,32 @@ def _flips(sentence: str, card: Concept) -> list[tuple[int, int, str]]:
             len(re.findall(rf"\b{word}\b", lower)) > 1
         ):
             continue
-        if word == "lower" and sentence[match.end() :].startswith(" bound"):
+        after = sentence[match.end() :]
+        # "A large language model conditions on its prompt": what holds of large models often
+        # holds of small ones too; a size or level word in the subject is left alone.
+        if word in _SUBJECT_SAFE and len(sentence[: match.start()].split()) < _SUBJECT_WORDS:
+            continue
+        if word == "lower" and after.startswith(" bound"):
             opposite = "upper"
+        # "independent of t" has no grammatical opposite ("dependent on t"): left alone.
+        if word in ("independent", "dependent") and re.match(r"\s+(of|on)\b", after):
+            continue
+        before = re.search(r"(\w+)\s+$", sentence[: match.start()])
+        if re.match(r"\s+(or|and)\b", after) or (before and before[1].lower() in ("or", "and")):
+            continue  # "a network or linear model": the other member may hold as well
         replacement = (
             opposite.upper()
             if match.group().isupper()
             else (opposite.capitalize() if match.group()[0].isupper() else opposite)
         )
-        out.append((match.start(), match.end(), replacement))
+        start = match.start()
+        article = re.search(r"\b(an?)\s+$", sentence[:start], re.IGNORECASE)
+        if article:  # "a complete" -> "an incomplete"
+            word_a = "an" if replacement[0].lower() in "aeiou" else "a"
+            if article[1][0].isupper():
+                word_a = word_a.capitalize()
+            start, replacement = article.start(), f"{word_a} {replacement}"
+        out.append((start, match.end(), replacement))
     return out
 
 
@@ -508,8 +553,8 @@ def _worked_number(card: Concept, rng: random.Random) -> Question | None:
         concept_id=card.id,
         kind="worked_number",
         stem=(
-            f"In the worked example of {card.name}, one number is changed: "
-            f"{changed.stem} What is the result?"
+            f"The worked example of {card.name} with one number changed: {changed.stem}. "
+            "What goes in place of the question mark?"
         ),
         options=changed.options,
         answer=changed.answer,
