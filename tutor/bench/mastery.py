@@ -204,7 +204,7 @@ def study_next_violations(
 # The question mix decides how much one answer tells: a two-option question is guessed half
 # the time. The first scenario is the mix ``questions_for`` makes over the course.
 SCENARIOS = {
-    "course question mix (67% two-option)": SimParams(),
+    "course question mix (68% two-option)": SimParams(),
     "four-option questions only": SimParams(two_options=0.0),
     "four-option, 4-6 questions per concept": SimParams(two_options=0.0, questions=(4, 6)),
 }

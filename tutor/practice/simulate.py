@@ -11,7 +11,7 @@ latent state per concept is known / not known:
   prerequisites are known, else ``learn_blocked``;
 - an answer is right with 1 - ``slip`` when known, else with the question's guess chance:
   1/2 for two-option questions (true/false, which-comes-first; a share ``two_options``,
-  0.67 as in ``questions_for(per_concept=3)`` over the whole course: 2,510 of 3,738),
+  0.68 as in ``questions_for(per_concept=3)`` over the whole course: 2,533 of 3,738),
   1/4 for the rest.
 
 A learner picks a target concept, and walks its prerequisites within ``path_depth`` steps in
@@ -40,7 +40,7 @@ class SimParams:
     learn_ready: float = 0.3
     learn_blocked: float = 0.05
     slip: float = 0.1
-    two_options: float = 0.67
+    two_options: float = 0.68
     path_depth: int = 3
     skip: float = 0.35
     questions: tuple[int, int] = (2, 4)  # questions_for asks 3 per concept by default
