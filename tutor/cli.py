@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "tutor.commands.models",
     "tutor.commands.kb",
     "tutor.commands.ask",
+    "tutor.commands.practice",
     "tutor.commands.ui",
     "tutor.clip.cli",
     "tutor.commands.bench",

@@ -106,6 +106,9 @@ class Settings(BaseModel):
     clip_pretrained: str = Field("laion2b_s34b_b79k",
                                  description="open_clip tag or a local weights file")
     clip_image_roots: Folders = Field((), description="folders the UI may index besides uploads")
+    mastery_threshold: float = Field(
+        0.95, ge=0.5, le=0.999, description="P(known) at which a concept counts as mastered "
+        "in practice (0.95 as in OATutor)")
     upload_max_mb: int = Field(20, ge=1, le=10240, description="largest upload in MB")
     ui_host: str = Field("127.0.0.1", description="address the UI listens on")
     ui_port: int = Field(8501, ge=1, le=65535, description="port the UI listens on")

@@ -21,6 +21,7 @@ from tutor.settings import settings_bounds  # noqa: E402
 from ui import resources  # noqa: E402
 from ui.clip_demo_view import run_clip_demo, show_clip_demo  # noqa: E402
 from ui.context_view import show_retrieved_context  # noqa: E402
+from ui.practice_view import check_yourself  # noqa: E402
 
 st.set_page_config(page_title="Erica - Your AI Tutor", page_icon="🎓", layout="wide")
 
@@ -123,6 +124,8 @@ def show_history(tutor) -> None:
                 with st.expander("View Retrieved Context"):
                     show_retrieved_context(tutor.retriever.course, msg["retrieval"], key=str(i),
                                            checks=msg.get("checks", []))
+            if msg.get("check"):
+                check_yourself(tutor.retriever.course, msg["retrieval"], key=str(i))
 
 
 def _error_reply(status, exc: EricaError) -> None:
@@ -210,6 +213,10 @@ def answer(tutor, question: str, k: int, depth: int, cap: int) -> None:
         with st.expander("View Retrieved Context"):
             show_retrieved_context(tutor.retriever.course, lesson.retrieval, key="new",
                                    checks=reply["checks"])
+        reply["check"] = lesson.covered  # a "Check yourself" question under the lesson
+        if lesson.covered:
+            check_yourself(tutor.retriever.course, lesson.retrieval, key=str(
+                next(i for i, m in enumerate(st.session_state.messages) if m is reply)))
     st.session_state.conversation.add(question, lesson.answer or reply["content"])
 
 

@@ -18,6 +18,10 @@ BENCHMARKS = {
                   "labelled sentences"),
     "clip": ("tutor.clip.bench", "CLIP indexing throughput and query latency"),
     "ingest": ("tutor.bench.ingest", "prerequisite inference quality and ingestion speed"),
+    "mastery": ("tutor.bench.mastery", "mastery model: AUC of the next answer on simulated "
+                "learners, graph-aware vs per-concept BKT, study-next violations"),
+    "practice": ("tutor.bench.practice", "practice questions: pass rate of the judged set, "
+                 "ms per question"),
 }
 
 

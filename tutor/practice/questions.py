@@ -1,0 +1,564 @@
+"""Practice questions built from the concept cards alone, no model (issue 19).
+
+Four kinds, each with an answer key that the cards prove:
+
+* ``choice``: a card sentence with the concept's name and aliases blanked out; the options are
+  the concept and up to three confusable ones (the card's ``related``, cards that relate to it,
+  siblings sharing a prerequisite, graph neighbours). Too few of them gives fewer options,
+  never invented ones.
+* ``true_false``: a card sentence as written (true), or the same sentence with one word turned
+  into its opposite ("shallowest" -> "deepest"), which the card's sentence contradicts.
+* ``order``: which of two concepts comes first, from a prerequisite edge of the graph.
+* ``worked_number``: an equation of the card's worked example with one number changed; the
+  new result is recomputed exactly (Decimal arithmetic), and skipped when it cannot be.
+
+``proof`` is always quoted verbatim from the card named by ``source_id`` (a sentence, or for
+``order`` the card's ``prerequisites`` list).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from knowledge.cards import Concept
+from knowledge.common.errors import InvalidInputError
+from knowledge.course import Course
+from knowledge.graph import build_graph
+from knowledge.lexical import name_labels, normalise
+from tutor.practice.numbers import worked_numbers
+from tutor.sentences import split_sentences
+
+log = logging.getLogger(__name__)
+
+KINDS = ("choice", "true_false", "order", "worked_number")
+MAX_DISTRACTORS = 3
+BLANK = "___"
+TRUE_FALSE = ("True", "False")
+_MIN_WORDS = 8
+_MAX_WORDS = 45
+# A sentence that leans on the one before it ("It ...", "This ...") is unclear on its own.
+_DEPENDENT_START = re.compile(
+    r"^(it|its|it's|this|these|that|those|they|their|them|such|both|here|then|also|however|"
+    r"instead|otherwise|thus|hence|so|but|and|or|for example|for instance|in contrast|"
+    r"likewise|similarly|again|the same|the other|the former|the latter|one|another)\b",
+    re.IGNORECASE,
+)
+# Sentences a one-word flip cannot make provably false: negated, hedged, about mistakes.
+_NO_FLIP = re.compile(
+    r"\b(not|no|never|none|confusion|confused|confuse|nothing|neither|nor|without|cannot|can't|isn't|aren't|doesn't|"
+    r"don't|won't|misconception|mistake|mistaken|wrong|myth|error|bug|unlike|rather than|"
+    r"instead|versus|vs|whereas|either|if and only if|iff|may|might|often|usually|sometimes|"
+    r"typically|roughly|approximately|about|can|could|suppose|imagine|consider|assume)\b",
+    re.IGNORECASE,
+)
+# "avoids this by ...": a claim about something said before, unclear on its own.
+_BACK_REFERENCE = re.compile(
+    r"\b(this|these|those)\b(?=\s*(?:[,.;:]|(?:by|is|are|was|were|means|can|makes|gives|and|"
+    r"or|to|in|of|with|for|happens|works)\b))",
+    re.IGNORECASE,
+)
+# Word -> its opposite; a sentence with the word once and none of its partners is flipped.
+_PAIRS = (
+    ("shallowest", "deepest"),
+    ("fifo", "lifo"),
+    ("lowest", "highest"),
+    ("lower", "higher"),
+    ("lower", "upper"),
+    ("smallest", "largest"),
+    ("smaller", "larger"),
+    ("minimum", "maximum"),
+    ("minimises", "maximises"),
+    ("minimizes", "maximizes"),
+    ("minimise", "maximise"),
+    ("minimize", "maximize"),
+    ("minimising", "maximising"),
+    ("minimizing", "maximizing"),
+    ("increases", "decreases"),
+    ("increase", "decrease"),
+    ("increasing", "decreasing"),
+    ("overestimates", "underestimates"),
+    ("overfitting", "underfitting"),
+    ("convex", "concave"),
+    ("above", "below"),
+    ("faster", "slower"),
+    ("shorter", "longer"),
+    ("fewest", "most"),
+    ("high", "low"),
+    ("large", "small"),
+    ("local", "global"),
+    ("linear", "nonlinear"),
+    ("supervised", "unsupervised"),
+    ("discrete", "continuous"),
+    ("deterministic", "stochastic"),
+    ("complete", "incomplete"),
+    ("independent", "dependent"),
+    ("rows", "columns"),
+    ("row", "column"),
+    ("positive", "negative"),
+    ("encoder", "decoder"),
+    ("numerator", "denominator"),
+    ("precision", "recall"),
+    ("underflow", "overflow"),
+)
+_SUBJECT_SAFE = frozenset(
+    ("large", "small", "larger", "smaller", "largest", "smallest")
+    + ("high", "low", "higher", "lower", "highest", "lowest")
+)
+_SUBJECT_WORDS = 6
+_ONE_WAY = {"most"}  # "most" is not turned back into "fewest"
+_OPPOSITE: dict[str, str] = {}
+_PARTNERS: dict[str, set[str]] = {}
+for _a, _b in _PAIRS:
+    _OPPOSITE.setdefault(_a, _b)
+    _PARTNERS.setdefault(_a, set()).add(_b)
+    if _b not in _ONE_WAY:
+        _OPPOSITE.setdefault(_b, _a)
+        _PARTNERS.setdefault(_b, set()).add(_a)
+# Words of a name too common in the course to give the answer away ("search", "learning").
+_GENERIC_WORDS = """search learning model models network networks function functions
+algorithm algorithms method methods problem problems theory rule rules analysis data test
+value values based first order process system systems representation neural machine
+probability probabilistic distribution inference estimation error loss state states graph
+graphs table tree trees space logic with from into over under for and the its their than
+versus between using vs via"""
+_GENERIC = frozenset(_GENERIC_WORDS.split())
+
+
+class AnswerOutOfRangeError(InvalidInputError, ValueError):
+    """An answer that is not one of the question's options (or no answer at all)."""
+
+
+@dataclass(frozen=True)
+class Question:
+    """One practice question; ``answer`` indexes ``options``, ``proof`` is quoted from the
+    card ``source_id``."""
+
+    id: str
+    concept_id: str
+    kind: str
+    stem: str
+    options: tuple[str, ...]
+    answer: int
+    proof: str
+    source_id: str
+    reason: str = ""  # one line on why the key is right, before the card is quoted
+
+    def _validate(self, choice: object) -> int:
+        n = len(self.options)
+        if choice is None or (isinstance(choice, str) and not choice.strip()):
+            raise AnswerOutOfRangeError(
+                f"no answer given to question {self.id}",
+                f"pick one of the {n} options (0 to {n - 1})",
+            )
+        if isinstance(choice, bool) or not isinstance(choice, (int, np.integer)):
+            raise AnswerOutOfRangeError(
+                f"answer {choice!r} to question {self.id} is not an option number",
+                f"give a whole number from 0 to {n - 1}",
+            )
+        if not 0 <= int(choice) < n:
+            raise AnswerOutOfRangeError(
+                f"answer {choice} to question {self.id} is out of range: it has {n} options",
+                f"give a number from 0 to {n - 1}",
+            )
+        return int(choice)
+
+    def check(self, choice: int) -> bool:
+        """Whether ``choice`` (an index into ``options``) is the right answer."""
+        return self._validate(choice) == self.answer
+
+    def feedback(self, choice: int) -> str:
+        """Right or wrong, why, the card sentence that proves it, and the lesson to read."""
+        picked = self._validate(choice)
+        right = self.options[self.answer]
+        if picked == self.answer:
+            head = f"Right: {right}."
+        else:
+            head = f"Not quite: you chose {self.options[picked]}, the answer is {right}."
+        why = f" {self.reason}" if self.reason else ""
+        return (
+            f'{head}{why} The card {self.source_id} says: "{self.proof}" '
+            f"(lesson: {self.concept_id})"
+        )
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["options"] = list(self.options)
+        return data
+
+
+def course_from_cards(cards: Iterable[Concept]) -> Course:
+    """A :class:`Course` from cards alone (no store, no embeddings): all questions need."""
+    cards = list(cards)
+    return Course(
+        cards={c.id: c for c in cards},
+        graph=build_graph(cards),
+        ids=[c.id for c in cards],
+        vectors=np.zeros((len(cards), 0), np.float32),
+    )
+
+
+def questions_for(
+    course: Course, concept_ids: Sequence[str], *, per_concept: int = 3, seed: int = 0
+) -> list[Question]:
+    """Up to ``per_concept`` questions for each concept, in the order given; the same
+    arguments give the same questions. Kinds alternate: choice, true/false, worked number,
+    order, then more true/false."""
+    if per_concept < 1:
+        raise ValueError(f"per_concept must be at least 1, got {per_concept}")
+    missing = [c for c in concept_ids if c not in course.cards]
+    if missing:
+        raise InvalidInputError(
+            f"no card for concept(s) {', '.join(missing[:5])}",
+            "pass ids of cards in the course (see `erica kb show`)",
+        )
+    out: list[Question] = []
+    for cid in dict.fromkeys(concept_ids):
+        rng = random.Random(f"{seed}:{cid}")
+        out.extend(_for_concept(course, course.cards[cid], per_concept, rng))
+    return out
+
+
+def _for_concept(course: Course, card: Concept, limit: int, rng: random.Random) -> list[Question]:
+    tf = _true_false(card, rng)
+    first = [
+        q
+        for q in (
+            _choice(course, card, rng),
+            tf[0] if tf else None,
+            _worked_number(card, rng),
+            _order(course, card, rng),
+        )
+        if q
+    ]
+    return (first + tf[1:])[:limit]
+
+
+# ------------------------------------------------------------------ names and sentences
+
+
+def labels(card: Concept) -> list[str]:
+    """The card's name, its parts ("CLIP (Contrastive ...)"), and its aliases."""
+    return list(dict.fromkeys(x for x in (*name_labels(card.name), *card.aliases) if x.strip()))
+
+
+@lru_cache(maxsize=4096)
+def _label_pattern(label: str) -> re.Pattern[str]:
+    parts = [re.escape(p) for p in re.split(r"[\s\-]+", label.strip()) if p]
+    return re.compile(
+        r"(?<![\w])(?:the\s+)?" + r"[\s\-]+".join(parts) + r"(?:s|es)?(?![\w])", re.IGNORECASE
+    )
+
+
+def _mask(text: str, card: Concept) -> str:
+    for label in sorted(labels(card), key=len, reverse=True):
+        text = _label_pattern(label).sub(BLANK, text)
+    return text
+
+
+def names_in(text: str, card: Concept) -> bool:
+    """Whether ``text`` names ``card`` (name or alias, any case, plural, hyphens as spaces)."""
+    padded = f" {normalise(text)} "
+    for label in labels(card):
+        key = normalise(label)
+        if len(key) >= 2 and re.search(rf" {re.escape(key)}(?:s|es)? ", padded):
+            return True
+    return False
+
+
+def _sentences(card: Concept) -> list[str]:
+    """Summary then explanation sentences that stand on their own."""
+    out = []
+    for text in (card.summary, card.explanation):
+        for s in split_sentences(text):
+            n = len(s.split())
+            if _MIN_WORDS <= n <= _MAX_WORDS and not _DEPENDENT_START.match(s) and s in text:
+                out.append(s)
+    return list(dict.fromkeys(out))
+
+
+# ------------------------------------------------------------------ multiple choice
+
+
+def _kind_group(card: Concept) -> str:
+    return card.kind if card.kind in ("history", "example") else "concept"
+
+
+def _same_thing(a: Concept, b: Concept) -> bool:
+    """Two cards that share a name or an alias are the same thing under two ids."""
+    keys = {normalise(x) for x in labels(a)}
+    return any(normalise(x) in keys for x in labels(b))
+
+
+def confusable(course: Course, card: Concept) -> list[list[str]]:
+    """Candidate distractors in tiers, most confusable first: the card's ``related`` of its
+    unit, cards of the unit that name it as related, siblings of the unit sharing a
+    prerequisite, its prerequisites in the unit, ``related`` cards of other units, then
+    concepts that build on it."""
+    related = [r for r in card.related if r in course.cards]
+    near = [r for r in related if course.cards[r].unit == card.unit]
+    # Cards that list this one as related, or share a prerequisite, are kept only from the
+    # same unit: "Machine learning" relates to "Integral" but is no plausible confusion.
+    back = sorted(
+        c.id for c in course.cards.values() if card.id in c.related and c.unit == card.unit
+    )
+    graph = course.graph
+    parents = list(graph.predecessors(card.id)) if card.id in graph else []
+    siblings = sorted({s for p in parents for s in graph.successors(p)})
+    children = sorted(graph.successors(card.id)) if card.id in graph else []
+    same_unit = [c for c in sorted(parents) if course.cards[c].unit == card.unit]
+    siblings = [c for c in siblings if course.cards[c].unit == card.unit]
+    # The card's related concepts from other units come last: "Deep learning" is related to
+    # "Directed acyclic graph" but hardly confused with it.
+    # Concepts that build on this one are often kinds of it, which its description fits too
+    # ("Gaussian blur" is image filtering with a kernel): the last resort.
+    tiers = [
+        [c for c in t if c not in children] for t in (near, back, siblings, same_unit, related)
+    ]
+    tiers.append(children)
+    seen = {card.id}
+    out = []
+    for tier in tiers:
+        kept = [c for c in tier if c not in seen]
+        seen.update(kept)
+        out.append(kept)
+    return out
+
+
+def _choice(course: Course, card: Concept, rng: random.Random) -> Question | None:
+    for index, sentence in enumerate(_sentences(card)):
+        stem_text = _mask(sentence, card)
+        if names_in(stem_text, card) or len(stem_text.split()) < _MIN_WORDS:
+            continue
+        picked = _distractors(course, card, stem_text, rng)
+        if not picked:
+            return None
+        stem_text = _mask_name_words(stem_text, card, picked)
+        if len([w for w in stem_text.split() if BLANK not in w]) < _MIN_WORDS - 2:
+            continue
+        options = [card.name, *(d.name for d in picked)]
+        rng.shuffle(options)
+        return Question(
+            id=f"choice:{card.id}:{index}",
+            concept_id=card.id,
+            kind="choice",
+            stem=f'Which concept does this card sentence describe? "{stem_text}"',
+            options=tuple(options),
+            answer=options.index(card.name),
+            proof=sentence,
+            source_id=card.id,
+            reason=f"The sentence is from the card of {card.name}.",
+        )
+    return None
+
+
+def _distractors(
+    course: Course, card: Concept, stem_text: str, rng: random.Random
+) -> list[Concept]:
+    picked: list[Concept] = []
+    for tier in confusable(course, card):
+        tier = list(tier)
+        rng.shuffle(tier)
+        for cid in tier:
+            other = course.cards[cid]
+            if (
+                len(picked) >= MAX_DISTRACTORS
+                or _kind_group(other) != _kind_group(card)
+                or _same_thing(card, other)
+                or names_in(stem_text, other)
+                or _spelled_out(stem_text, other)
+                or any(_same_thing(other, p) or other.name == p.name for p in picked)
+            ):
+                continue
+            picked.append(other)
+    return picked
+
+
+def _spelled_out(text: str, card: Concept) -> bool:
+    """Whether every distinctive word of the card's name is in ``text`` ("Iterative deepening
+    regenerates ..." spells out "Iterative deepening search")."""
+    words = _name_words(card)
+    return bool(words) and words <= set(normalise(text).split())
+
+
+def _name_words(card: Concept) -> set[str]:
+    """Distinctive words of the name (not of aliases: "parent and child nodes" is an alias of
+    Tree, "parent" alone gives nothing away)."""
+    return {
+        w
+        for label in name_labels(card.name)
+        for w in normalise(label).split()
+        if len(w) >= 4 and w not in _GENERIC
+    }
+
+
+def _mask_name_words(stem_text: str, card: Concept, picked: Sequence[Concept]) -> str:
+    """Blank words of the answer's name that no other option shares ("minimax value" gives
+    "Minimax search" away)."""
+    shared = set().union(*(set(normalise(d.name).split()) for d in picked))
+    for word in sorted(_name_words(card) - shared, key=len, reverse=True):
+        # Any form of the word: "normalised" also blanks "normalising", "normalisation".
+        root = re.escape(word[: max(4, len(word) - 3)])
+        stem_text = re.sub(rf"(?<![\w]){root}\w*", BLANK, stem_text, flags=re.IGNORECASE)
+    return stem_text
+
+
+# ------------------------------------------------------------------ true / false
+
+
+def _flips(sentence: str, card: Concept) -> list[tuple[int, int, str]]:
+    """(start, end, replacement) of each word whose opposite makes the sentence false (never
+    a word of the concept's own name: "upper ontology" is not "lower ontology")."""
+    if _NO_FLIP.search(sentence) or _BACK_REFERENCE.search(sentence):
+        return []
+    own = {w for label in labels(card) for w in normalise(label).split()}
+    lower = sentence.lower()
+    out = []
+    for match in re.finditer(r"(?<![\w\-])[A-Za-z]+(?![\w\-])", sentence):
+        word = match.group().lower()
+        opposite = _OPPOSITE.get(word)
+        if opposite is None or word in own:
+            continue
+        # Both words of a pair, or the word twice: flipping one leaves the claim ambiguous.
+        partners = _PARTNERS[word]
+        if any(re.search(rf"\b{p}\b", lower) for p in partners) or (
+            len(re.findall(rf"\b{word}\b", lower)) > 1
+        ):
+            continue
+        after = sentence[match.end() :]
+        # "A large language model conditions on its prompt": what holds of large models often
+        # holds of small ones too; a size or level word in the subject is left alone.
+        if word in _SUBJECT_SAFE and len(sentence[: match.start()].split()) < _SUBJECT_WORDS:
+            continue
+        if word == "lower" and after.startswith(" bound"):
+            opposite = "upper"
+        # "independent of t" has no grammatical opposite ("dependent on t"): left alone.
+        if word in ("independent", "dependent") and re.match(r"\s+(of|on)\b", after):
+            continue
+        before = re.search(r"(\w+)\s+$", sentence[: match.start()])
+        if re.match(r"\s+(or|and)\b", after) or (before and before[1].lower() in ("or", "and")):
+            continue  # "a network or linear model": the other member may hold as well
+        replacement = (
+            opposite.upper()
+            if match.group().isupper()
+            else (opposite.capitalize() if match.group()[0].isupper() else opposite)
+        )
+        start = match.start()
+        article = re.search(r"\b(an?)\s+$", sentence[:start], re.IGNORECASE)
+        if article:  # "a complete" -> "an incomplete"
+            word_a = "an" if replacement[0].lower() in "aeiou" else "a"
+            if article[1][0].isupper():
+                word_a = word_a.capitalize()
+            start, replacement = article.start(), f"{word_a} {replacement}"
+        out.append((start, match.end(), replacement))
+    return out
+
+
+def _true_false(card: Concept, rng: random.Random) -> list[Question]:
+    """One question per usable sentence, true and false (flipped) in turn, starting with a
+    coin toss; sentences that name the concept come first."""
+    sentences = _sentences(card)
+    ordered = [s for s in sentences if names_in(s, card)]
+    ordered += [s for s in sentences if s not in ordered]
+    flippable = [s for s in ordered if _flips(s, card)]
+    want_false = rng.random() < 0.5
+    out: list[Question] = []
+    used: set[str] = set()
+    while len(used) < len(ordered):
+        pool = [s for s in (flippable if want_false else ordered) if s not in used]
+        sentence = (pool or [s for s in ordered if s not in used])[0]
+        used.add(sentence)
+        index = sentences.index(sentence)
+        flips = _flips(sentence, card)
+        if want_false and flips:
+            start, end, word = rng.choice(flips)
+            statement = sentence[:start] + word + sentence[end:]
+            answer, qid = 1, f"true_false:{card.id}:{2 * index + 1}"
+            reason = f'The card says "{sentence[start:end]}", not "{word}".'
+        else:
+            statement, answer, qid = sentence, 0, f"true_false:{card.id}:{2 * index}"
+            reason = "The card says so in these words."
+        want_false = not want_false
+        out.append(
+            Question(
+                id=qid,
+                concept_id=card.id,
+                kind="true_false",
+                stem=f"True or false, about {card.name}: {statement}",
+                options=TRUE_FALSE,
+                answer=answer,
+                proof=sentence,
+                source_id=card.id,
+                reason=reason,
+            )
+        )
+    return out
+
+
+# ------------------------------------------------------------------ which comes first
+
+
+def prerequisites_line(card: Concept) -> str:
+    """The card's prerequisites as written in its YAML file."""
+    return f"prerequisites: [{', '.join(card.prerequisites)}]"
+
+
+def _order(course: Course, card: Concept, rng: random.Random) -> Question | None:
+    graph = course.graph
+    if card.id not in graph:
+        return None
+    pairs = [(p, card.id) for p in sorted(graph.predecessors(card.id))]
+    pairs += [(card.id, s) for s in sorted(graph.successors(card.id))]
+    pairs = [
+        (a, b)
+        for a, b in pairs
+        if not _same_thing(course.cards[a], course.cards[b])
+        and course.cards[a].name != course.cards[b].name
+    ]
+    if not pairs:
+        return None
+    index = rng.randrange(len(pairs))
+    first, then = (course.cards[c] for c in pairs[index])
+    options = [first.name, then.name]
+    rng.shuffle(options)
+    return Question(
+        id=f"order:{card.id}:{index}",
+        concept_id=card.id,
+        kind="order",
+        stem="Which should you learn first?",
+        options=tuple(options),
+        answer=options.index(first.name),
+        proof=prerequisites_line(then),
+        source_id=then.id,
+        reason=f"{then.name} builds on {first.name}: its card lists it as a prerequisite.",
+    )
+
+
+# ------------------------------------------------------------------ worked numbers
+
+
+def _worked_number(card: Concept, rng: random.Random) -> Question | None:
+    found = worked_numbers(card.example, rng)
+    if found is None:
+        return None
+    index, changed = found
+    return Question(
+        id=f"worked_number:{card.id}:{index}",
+        concept_id=card.id,
+        kind="worked_number",
+        stem=(
+            f"The worked example of {card.name} with one number changed: {changed.stem}. "
+            "What goes in place of the question mark?"
+        ),
+        options=changed.options,
+        answer=changed.answer,
+        proof=changed.sentence,
+        source_id=card.id,
+        reason=changed.reason,
+    )
