@@ -223,3 +223,16 @@ def test_the_judged_set_is_well_formed_and_quotes_real_cards(course):
             assert item["split"] == "holdout" and item["first_judgement"]["id"]
         card = course.cards[item["source_id"]]
         assert item["proof"] in card_text(card) or item["proof"] == prerequisites_line(card)
+
+
+def test_the_judged_questions_are_what_the_generator_makes(course):
+    """A generator change that alters a judged question makes its judgement stale."""
+    from tutor.bench.practice import _same, pass_rates, sample
+
+    items = yaml.safe_load(JUDGED.read_text(encoding="utf-8"))["questions"]
+    current = {i["id"]: i for i in sample(course)}
+    stale = [i["id"] for i in items if not _same(i, current.get(i["id"], {}))]
+    assert not stale, f"judge these again in {JUDGED.name}: {stale}"
+    rows = {r["set"]: r for r in pass_rates(items)}
+    assert rows["all"]["questions"] == 100
+    assert rows["holdout, as first judged"]["pass"] <= rows["split=holdout"]["pass"]

@@ -362,9 +362,13 @@ def _distractors(
     course: Course, card: Concept, stem_text: str, rng: random.Random
 ) -> list[Concept]:
     picked: list[Concept] = []
+    mine = _head_words(card)
     for tier in confusable(course, card):
+        # Within a tier, names sharing a word with the answer's first ("Squared error loss"
+        # for "Absolute error loss"): more confusable, and the shared word gives nothing away.
         tier = list(tier)
         rng.shuffle(tier)
+        tier.sort(key=lambda c: -len(mine & _head_words(course.cards[c])))  # stable: ties shuffled
         for cid in tier:
             other = course.cards[cid]
             if (
@@ -378,6 +382,15 @@ def _distractors(
                 continue
             picked.append(other)
     return picked
+
+
+_FUNCTION_WORDS = frozenset(("and", "for", "with", "from", "into", "over", "the", "its", "versus"))
+
+
+def _head_words(card: Concept) -> set[str]:
+    """Words of the name outside any parenthesis, without function words."""
+    head = re.sub(r"\([^)]*\)", " ", card.name)
+    return {w for w in normalise(head).split() if len(w) > 2 and w not in _FUNCTION_WORDS}
 
 
 def _spelled_out(text: str, card: Concept) -> bool:
