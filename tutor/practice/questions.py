@@ -227,10 +227,15 @@ def questions_for(
 
 def _for_concept(course: Course, card: Concept, limit: int, rng: random.Random) -> list[Question]:
     tf = _true_false(card, rng)
+    choice = _choice(course, card, rng)
+    if choice is not None:
+        # A true/false question on the sentence the choice question quotes would be answered
+        # by that question's stem: it goes last.
+        tf = [q for q in tf if q.proof != choice.proof] + [q for q in tf if q.proof == choice.proof]
     first = [
         q
         for q in (
-            _choice(course, card, rng),
+            choice,
             tf[0] if tf else None,
             _worked_number(card, rng),
             _order(course, card, rng),
@@ -433,7 +438,7 @@ def _flips(sentence: str, card: Concept) -> list[tuple[int, int, str]]:
     own = {w for label in labels(card) for w in normalise(label).split()}
     lower = sentence.lower()
     out = []
-    for match in re.finditer(r"(?<![\w\-])[A-Za-z]+(?![\w\-])", sentence):
+    for match in re.finditer(r"(?<![\w\-@])[A-Za-z]+(?![\w\-@])", sentence):
         word = match.group().lower()
         opposite = _OPPOSITE.get(word)
         if opposite is None or word in own:
@@ -451,6 +456,9 @@ def _flips(sentence: str, card: Concept) -> list[tuple[int, int, str]]:
             continue
         if word == "lower" and after.startswith(" bound"):
             opposite = "upper"
+        # "concave problems": a concave maximisation is a convex problem, so no opposite.
+        if word in ("convex", "concave") and re.match(r"\s+(problem|optimi)", after):
+            continue
         # "independent of t" has no grammatical opposite ("dependent on t"): left alone.
         if word in ("independent", "dependent") and re.match(r"\s+(of|on)\b", after):
             continue
