@@ -3,14 +3,16 @@
 Four kinds, each with an answer key that the cards prove:
 
 * ``choice``: a card sentence with the concept's name and aliases blanked out; the options are
-  the concept and up to three confusable ones (the card's ``related``, cards that relate to it,
-  siblings sharing a prerequisite, graph neighbours). Too few of them gives fewer options,
+  the concept and up to three confusable ones of its unit (the card's ``related``, cards that
+  relate to it, siblings sharing a prerequisite, its prerequisites; then ``related`` cards of
+  other units and, last, concepts that build on it). Too few of them gives fewer options,
   never invented ones.
 * ``true_false``: a card sentence as written (true), or the same sentence with one word turned
   into its opposite ("shallowest" -> "deepest"), which the card's sentence contradicts.
 * ``order``: which of two concepts comes first, from a prerequisite edge of the graph.
-* ``worked_number``: an equation of the card's worked example with one number changed; the
-  new result is recomputed exactly (Decimal arithmetic), and skipped when it cannot be.
+* ``worked_number``: the card's worked example with one stated number changed and the result
+  asked for; the key is the card's own equation recomputed exactly (Decimal arithmetic), and
+  the question is skipped unless every number of the equation is stated in the sentence.
 
 ``proof`` is always quoted verbatim from the card named by ``source_id`` (a sentence, or for
 ``order`` the card's ``prerequisites`` list).
@@ -52,10 +54,11 @@ _DEPENDENT_START = re.compile(
 )
 # Sentences a one-word flip cannot make provably false: negated, hedged, about mistakes.
 _NO_FLIP = re.compile(
-    r"\b(not|no|never|none|confusion|confused|confuse|nothing|neither|nor|without|cannot|can't|isn't|aren't|doesn't|"
-    r"don't|won't|misconception|mistake|mistaken|wrong|myth|error|bug|unlike|rather than|"
-    r"instead|versus|vs|whereas|either|if and only if|iff|may|might|often|usually|sometimes|"
-    r"typically|roughly|approximately|about|can|could|suppose|imagine|consider|assume)\b",
+    r"\b(not|no|never|none|nothing|neither|nor|without|cannot|can't|isn't|aren't|doesn't|"
+    r"don't|won't|misconception|mistake|mistaken|wrong|myth|error|bug|confusion|confused|"
+    r"confuse|unlike|rather than|instead|versus|vs|whereas|either|if and only if|iff|may|"
+    r"might|often|usually|sometimes|typically|roughly|approximately|about|can|could|suppose|"
+    r"imagine|consider|assume)\b",
     re.IGNORECASE,
 )
 # "avoids this by ...": a claim about something said before, unclear on its own.
@@ -221,7 +224,10 @@ def questions_for(
     out: list[Question] = []
     for cid in dict.fromkeys(concept_ids):
         rng = random.Random(f"{seed}:{cid}")
-        out.extend(_for_concept(course, course.cards[cid], per_concept, rng))
+        made = _for_concept(course, course.cards[cid], per_concept, rng)
+        if not made:
+            log.info("no practice question for %s: its card has no usable sentence", cid)
+        out.extend(made)
     return out
 
 
