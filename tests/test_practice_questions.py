@@ -236,3 +236,23 @@ def test_the_judged_questions_are_what_the_generator_makes(course):
     rows = {r["set"]: r for r in pass_rates(items)}
     assert rows["all"]["questions"] == 100
     assert rows["holdout, as first judged"]["pass"] <= rows["split=holdout"]["pass"]
+
+
+def test_erica_bench_practice_reports_pass_rates_and_speed(tmp_path: Path, capsys) -> None:
+    """`erica bench practice` end to end on the shipped course (speed is not asserted)."""
+    import json
+
+    from tutor.cli import main
+
+    assert main(["bench", "practice"]) == 0
+    assert "holdout, as first judged" in capsys.readouterr().out
+    [result] = (tmp_path / "bench").glob("practice-*.json")
+    data = json.loads(result.read_text())
+    rows = {r["set"]: r for r in data["rows"]}
+    assert rows["all"]["questions"] == 100 and 0.9 <= rows["all"]["pass"] <= 1
+    assert data["meta"]["judged_unchanged"] == 100
+    assert 0 < rows["all"]["median_ms_per_question"] <= rows["all"]["p95_ms_per_question"]
+    draft = tmp_path / "draft.yaml"
+    assert main(["bench", "practice", "--draft", str(draft)]) == 0
+    drawn = yaml.safe_load(draft.read_text(encoding="utf-8"))["questions"]
+    assert len(drawn) == 100 and all(i["judgement"]["pass"] is None for i in drawn)
