@@ -223,3 +223,36 @@ def test_the_judged_set_is_well_formed_and_quotes_real_cards(course):
             assert item["split"] == "holdout" and item["first_judgement"]["id"]
         card = course.cards[item["source_id"]]
         assert item["proof"] in card_text(card) or item["proof"] == prerequisites_line(card)
+
+
+def test_the_judged_questions_are_what_the_generator_makes(course):
+    """A generator change that alters a judged question makes its judgement stale."""
+    from tutor.bench.practice import _same, pass_rates, sample
+
+    items = yaml.safe_load(JUDGED.read_text(encoding="utf-8"))["questions"]
+    current = {i["id"]: i for i in sample(course)}
+    stale = [i["id"] for i in items if not _same(i, current.get(i["id"], {}))]
+    assert not stale, f"judge these again in {JUDGED.name}: {stale}"
+    rows = {r["set"]: r for r in pass_rates(items)}
+    assert rows["all"]["questions"] == 100
+    assert rows["holdout, as first judged"]["pass"] <= rows["split=holdout"]["pass"]
+
+
+def test_erica_bench_practice_reports_pass_rates_and_speed(tmp_path: Path, capsys) -> None:
+    """`erica bench practice` end to end on the shipped course (speed is not asserted)."""
+    import json
+
+    from tutor.cli import main
+
+    assert main(["bench", "practice"]) == 0
+    assert "holdout, as first judged" in capsys.readouterr().out
+    [result] = (tmp_path / "bench").glob("practice-*.json")
+    data = json.loads(result.read_text())
+    rows = {r["set"]: r for r in data["rows"]}
+    assert rows["all"]["questions"] == 100 and 0.9 <= rows["all"]["pass"] <= 1
+    assert data["meta"]["judged_unchanged"] == 100
+    assert 0 < rows["all"]["median_ms_per_question"] <= rows["all"]["p95_ms_per_question"]
+    draft = tmp_path / "draft.yaml"
+    assert main(["bench", "practice", "--draft", str(draft)]) == 0
+    drawn = yaml.safe_load(draft.read_text(encoding="utf-8"))["questions"]
+    assert len(drawn) == 100 and all(i["judgement"]["pass"] is None for i in drawn)

@@ -40,15 +40,18 @@ CHECKS = ("key_right", "one_right_option", "distractors_plausible", "not_from_st
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--judged", type=Path, default=JUDGED_FILE,
-                   help="the judged questions (YAML)")
-    p.add_argument("--draft", type=Path, default=None,
-                   help="write the sample to judge to this YAML file (judgements empty) "
-                   "and stop")
+    p.add_argument("--judged", type=Path, default=JUDGED_FILE, help="the judged questions (YAML)")
+    p.add_argument(
+        "--draft",
+        type=Path,
+        default=None,
+        help="write the sample to judge to this YAML file (judgements empty) and stop",
+    )
 
 
-def sample(course: Course, seed: int = SAMPLE_SEED, size: int = SAMPLE_SIZE,
-           holdout: int = HOLDOUT) -> list[dict]:
+def sample(
+    course: Course, seed: int = SAMPLE_SEED, size: int = SAMPLE_SIZE, holdout: int = HOLDOUT
+) -> list[dict]:
     """One question of each of ``size`` random concepts (what a lesson of ``PER_CONCEPT``
     questions could show); the last ``holdout`` are the held-out split."""
     rng = random.Random(seed)
@@ -59,8 +62,13 @@ def sample(course: Course, seed: int = SAMPLE_SEED, size: int = SAMPLE_SIZE,
         if not made:
             continue
         question = made[rng.randrange(len(made))]
-        items.append({"split": "holdout" if n >= size - holdout else "tune",
-                      "unit": course.cards[cid].unit, **question.to_dict()})
+        items.append(
+            {
+                "split": "holdout" if n >= size - holdout else "tune",
+                "unit": course.cards[cid].unit,
+                **question.to_dict(),
+            }
+        )
     return items
 
 
@@ -81,13 +89,18 @@ def pass_rates(items: list[dict]) -> list[dict]:
         if i["split"] == "holdout"
     ]
     groups.append(("holdout, as first judged", first))
-    groups += [(f"kind={k}", [i for i in items if i["kind"] == k])
-               for k in sorted({i["kind"] for i in items})]
+    groups += [
+        (f"kind={k}", [i for i in items if i["kind"] == k])
+        for k in sorted({i["kind"] for i in items})
+    ]
     for name, group in groups:
         if not group:
             continue
-        row = {"set": name, "questions": len(group),
-               "pass": sum(i["judgement"]["pass"] for i in group) / len(group)}
+        row = {
+            "set": name,
+            "questions": len(group),
+            "pass": sum(i["judgement"]["pass"] for i in group) / len(group),
+        }
         for check in CHECKS:
             row[check] = sum(bool(i["judgement"][check]) for i in group) / len(group)
         rows.append(row)
@@ -104,10 +117,13 @@ def timings(course: Course) -> dict[str, float]:
         per_concept.append(elapsed)
         if made:
             per_question.extend([elapsed / len(made)] * len(made))
-    return {"concepts": len(per_concept), "questions": len(per_question),
-            "median_ms_per_question": median(per_question),
-            "p95_ms_per_question": percentile(per_question, 95),
-            "max_ms_per_concept": max(per_concept)}
+    return {
+        "concepts": len(per_concept),
+        "questions": len(per_question),
+        "median_ms_per_question": median(per_question),
+        "p95_ms_per_question": percentile(per_question, 95),
+        "max_ms_per_concept": max(per_concept),
+    }
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -118,8 +134,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.draft:
         for item in drawn:
             item["judgement"] = {c: None for c in CHECKS} | {"pass": None, "reason": ""}
-        args.draft.write_text(yaml.safe_dump({"questions": drawn}, sort_keys=False,
-                                             allow_unicode=True, width=100), encoding="utf-8")
+        args.draft.write_text(
+            yaml.safe_dump({"questions": drawn}, sort_keys=False, allow_unicode=True, width=100),
+            encoding="utf-8",
+        )
         log.info("wrote %d questions to judge to %s", len(drawn), args.draft)
         return 0
     judged = yaml.safe_load(args.judged.read_text(encoding="utf-8"))["questions"]
@@ -129,12 +147,23 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     rows = pass_rates(judged)
     for row in rows:
         row.update({k: speed[k] for k in ("median_ms_per_question", "p95_ms_per_question")})
-    write_results("practice", rows, judged_file=str(args.judged),
-                  judged_unchanged=unchanged, judged=len(judged),
-                  kinds=dict(Counter(i["kind"] for i in judged)),
-                  load_cards_s=load_s, **speed,
-                  failures=[{"id": i["id"], "reason": i["judgement"]["reason"]}
-                            for i in judged if not i["judgement"]["pass"]])
-    print(f"{unchanged} of {len(judged)} judged questions are still generated unchanged; "  # noqa: T201
-          f"cards loaded in {load_s:.1f} s; slowest concept {speed['max_ms_per_concept']:.0f} ms")
+    write_results(
+        "practice",
+        rows,
+        judged_file=str(args.judged),
+        judged_unchanged=unchanged,
+        judged=len(judged),
+        kinds=dict(Counter(i["kind"] for i in judged)),
+        load_cards_s=load_s,
+        **speed,
+        failures=[
+            {"id": i["id"], "reason": i["judgement"]["reason"]}
+            for i in judged
+            if not i["judgement"]["pass"]
+        ],
+    )
+    print(
+        f"{unchanged} of {len(judged)} judged questions are still generated unchanged; "  # noqa: T201
+        f"cards loaded in {load_s:.1f} s; slowest concept {speed['max_ms_per_concept']:.0f} ms"
+    )
     return 0

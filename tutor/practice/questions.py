@@ -3,14 +3,16 @@
 Four kinds, each with an answer key that the cards prove:
 
 * ``choice``: a card sentence with the concept's name and aliases blanked out; the options are
-  the concept and up to three confusable ones (the card's ``related``, cards that relate to it,
-  siblings sharing a prerequisite, graph neighbours). Too few of them gives fewer options,
+  the concept and up to three confusable ones of its unit (the card's ``related``, cards that
+  relate to it, siblings sharing a prerequisite, its prerequisites; then ``related`` cards of
+  other units and, last, concepts that build on it). Too few of them gives fewer options,
   never invented ones.
 * ``true_false``: a card sentence as written (true), or the same sentence with one word turned
   into its opposite ("shallowest" -> "deepest"), which the card's sentence contradicts.
 * ``order``: which of two concepts comes first, from a prerequisite edge of the graph.
-* ``worked_number``: an equation of the card's worked example with one number changed; the
-  new result is recomputed exactly (Decimal arithmetic), and skipped when it cannot be.
+* ``worked_number``: the card's worked example with one stated number changed and the result
+  asked for; the key is the card's own equation recomputed exactly (Decimal arithmetic), and
+  the question is skipped unless every number of the equation is stated in the sentence.
 
 ``proof`` is always quoted verbatim from the card named by ``source_id`` (a sentence, or for
 ``order`` the card's ``prerequisites`` list).
@@ -52,10 +54,11 @@ _DEPENDENT_START = re.compile(
 )
 # Sentences a one-word flip cannot make provably false: negated, hedged, about mistakes.
 _NO_FLIP = re.compile(
-    r"\b(not|no|never|none|confusion|confused|confuse|nothing|neither|nor|without|cannot|can't|isn't|aren't|doesn't|"
-    r"don't|won't|misconception|mistake|mistaken|wrong|myth|error|bug|unlike|rather than|"
-    r"instead|versus|vs|whereas|either|if and only if|iff|may|might|often|usually|sometimes|"
-    r"typically|roughly|approximately|about|can|could|suppose|imagine|consider|assume)\b",
+    r"\b(not|no|never|none|nothing|neither|nor|without|cannot|can't|isn't|aren't|doesn't|"
+    r"don't|won't|misconception|mistake|mistaken|wrong|myth|error|bug|confusion|confused|"
+    r"confuse|unlike|rather than|instead|versus|vs|whereas|either|if and only if|iff|may|"
+    r"might|often|usually|sometimes|typically|roughly|approximately|about|can|could|suppose|"
+    r"imagine|consider|assume)\b",
     re.IGNORECASE,
 )
 # "avoids this by ...": a claim about something said before, unclear on its own.
@@ -221,16 +224,24 @@ def questions_for(
     out: list[Question] = []
     for cid in dict.fromkeys(concept_ids):
         rng = random.Random(f"{seed}:{cid}")
-        out.extend(_for_concept(course, course.cards[cid], per_concept, rng))
+        made = _for_concept(course, course.cards[cid], per_concept, rng)
+        if not made:
+            log.info("no practice question for %s: its card has no usable sentence", cid)
+        out.extend(made)
     return out
 
 
 def _for_concept(course: Course, card: Concept, limit: int, rng: random.Random) -> list[Question]:
     tf = _true_false(card, rng)
+    choice = _choice(course, card, rng)
+    if choice is not None:
+        # A true/false question on the sentence the choice question quotes would be answered
+        # by that question's stem: it goes last.
+        tf = [q for q in tf if q.proof != choice.proof] + [q for q in tf if q.proof == choice.proof]
     first = [
         q
         for q in (
-            _choice(course, card, rng),
+            choice,
             tf[0] if tf else None,
             _worked_number(card, rng),
             _order(course, card, rng),
@@ -362,9 +373,13 @@ def _distractors(
     course: Course, card: Concept, stem_text: str, rng: random.Random
 ) -> list[Concept]:
     picked: list[Concept] = []
+    mine = _head_words(card)
     for tier in confusable(course, card):
+        # Within a tier, names sharing a word with the answer's first ("Squared error loss"
+        # for "Absolute error loss"): more confusable, and the shared word gives nothing away.
         tier = list(tier)
         rng.shuffle(tier)
+        tier.sort(key=lambda c: -len(mine & _head_words(course.cards[c])))  # stable: ties shuffled
         for cid in tier:
             other = course.cards[cid]
             if (
@@ -378,6 +393,15 @@ def _distractors(
                 continue
             picked.append(other)
     return picked
+
+
+_FUNCTION_WORDS = frozenset(("and", "for", "with", "from", "into", "over", "the", "its", "versus"))
+
+
+def _head_words(card: Concept) -> set[str]:
+    """Words of the name outside any parenthesis, without function words."""
+    head = re.sub(r"\([^)]*\)", " ", card.name)
+    return {w for w in normalise(head).split() if len(w) > 2 and w not in _FUNCTION_WORDS}
 
 
 def _spelled_out(text: str, card: Concept) -> bool:
@@ -420,7 +444,7 @@ def _flips(sentence: str, card: Concept) -> list[tuple[int, int, str]]:
     own = {w for label in labels(card) for w in normalise(label).split()}
     lower = sentence.lower()
     out = []
-    for match in re.finditer(r"(?<![\w\-])[A-Za-z]+(?![\w\-])", sentence):
+    for match in re.finditer(r"(?<![\w\-@])[A-Za-z]+(?![\w\-@])", sentence):
         word = match.group().lower()
         opposite = _OPPOSITE.get(word)
         if opposite is None or word in own:
@@ -438,6 +462,9 @@ def _flips(sentence: str, card: Concept) -> list[tuple[int, int, str]]:
             continue
         if word == "lower" and after.startswith(" bound"):
             opposite = "upper"
+        # "concave problems": a concave maximisation is a convex problem, so no opposite.
+        if word in ("convex", "concave") and re.match(r"\s+(problem|optimi)", after):
+            continue
         # "independent of t" has no grammatical opposite ("dependent on t"): left alone.
         if word in ("independent", "dependent") and re.match(r"\s+(of|on)\b", after):
             continue
