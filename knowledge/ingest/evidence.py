@@ -51,11 +51,11 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s+")
 FEATURES = ("base", "graph", "off_graph", "cue", "new_end", "defines")
 # fitted by `erica bench ingest --calibrate` on the tuning split of knowledge/eval/ingest
 WEIGHTS: dict[str, float] = {
-    "base": 0.105, "graph": 2.977, "off_graph": -2.306, "cue": 0.124, "new_end": -0.105,
-    "defines": 1.131, "bias": 0.566,
+    "base": 0.069, "graph": 2.981, "off_graph": -2.333, "cue": 0.126, "new_end": -0.102,
+    "defines": 1.149, "bias": 0.546,
 }
 SHOW_THRESHOLD = 0.5  # links at or above are shown as suggestions; lower ones are listed apart
-KEEP_THRESHOLD = 0.15  # links below are dropped; 0.15-0.5 are listed apart as weak
+KEEP_THRESHOLD = 0.1  # links below are dropped; 0.1-0.5 are listed apart as weak
 
 
 @dataclass

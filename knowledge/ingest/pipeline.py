@@ -457,7 +457,13 @@ class _Run:
             return dict(zip(ids, rows, strict=True))
 
         unit_of = {c.id: c.unit for c in self.known.values()}
-        return SenseCheck(vecs, concept_vectors, unit_of, self.options.senses)
+        source_of_unit = {unit: source for source, unit in self.unit_of.items()}
+        home = {c.id: source_of_unit[c.unit] for c in self.known.values()
+                if c.origin == "ingested" and c.unit in source_of_unit}
+        home.update({c.id: passages[c.resolved.candidate.passage].source
+                     for c in self.new_concepts})
+        return SenseCheck(vecs, concept_vectors, unit_of, self.options.senses, home=home,
+                          sources=[p.source for p in passages])
 
     # 6. prerequisite links -----------------------------------------------------------------
     def prerequisite_links(self) -> None:

@@ -11,6 +11,9 @@ switchable so ``erica bench ingest`` can measure what it does:
   the passage's embedding and the card's (name and summary) is at least ``RISKY_MIN``.
 - **unit**: a risky form just under that bar (``SUPPORTED_MIN``) still counts when a safe
   mention in the same passage belongs to the same course unit (the lecture's neighbours agree).
+
+A concept found in the material itself (new now, or ingested before) has no card of the
+course to compare with; its risky forms ("Data") count only in the file that introduced it.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ class SenseCheck:
     concept_vectors: Callable[[Sequence[str]], Mapping[str, np.ndarray]]
     unit_of: Mapping[str, str]
     rules: SenseRules = field(default_factory=SenseRules)
+    home: Mapping[str, str] = field(default_factory=dict)  # material's concept -> its file
+    sources: Sequence[str] = ()  # passage i -> its file
     stats: Counter = field(default_factory=Counter)
 
     def prepare(self, spans: Sequence[Sequence[Mention]]) -> None:
@@ -71,6 +76,9 @@ class SenseCheck:
             return "case"
         if not m.risky or not rules.context:
             return None
+        if m.concept in self.home:
+            same = passage < len(self.sources) and self.sources[passage] == self.home[m.concept]
+            return None if same else "context"
         vec = getattr(self, "_vecs", {}).get(m.concept)
         if vec is None or passage >= len(self.passage_vectors):
             return None
