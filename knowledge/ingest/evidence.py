@@ -101,12 +101,12 @@ def find_claims(passages: Sequence[Passage], owners: Sequence[Iterable[str]],
     """
     claims = Claims()
     for i, p in enumerate(passages):
-        own = [c for c in owners[i]]
+        own = sorted(owners[i])
         sentences = split_sentences(p.text)
         for k, sentence in enumerate(sentences):
             named = mentions_of(i, sentence)
             if _CLAIM_CUE.search(sentence):
-                targets = [c for c in named] or own
+                targets = named or own
                 rest = [s for s in sentences[k + 1:] if _LIST_ITEM.match(s)]
                 if not rest and k == len(sentences) - 1 and i + 1 < len(passages) \
                         and passages[i + 1].source == p.source:  # the list follows

@@ -450,7 +450,7 @@ class _Run:
         card_text = {c.id: f"{c.name}. {c.summary}" for c in self.known.values()
                      if c.origin != "ingested"}
 
-        def concept_vectors(ids):
+        def concept_vectors(ids: list[str]) -> dict[str, np.ndarray]:
             ids = [i for i in ids if i in card_text]
             rows = unit_length(texts.encode([card_text[i] for i in ids])) if ids else []
             texts.save(set(texts.vectors))

@@ -50,11 +50,13 @@ class SenseCheck:
     home: Mapping[str, str] = field(default_factory=dict)  # material's concept -> its file
     sources: Sequence[str] = ()  # passage i -> its file
     stats: Counter = field(default_factory=Counter)
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)  # card of a risky mention
 
     def prepare(self, spans: Sequence[Sequence[Mention]]) -> None:
         """Embed the cards of every risky mention once."""
-        wanted = sorted({m.concept for row in spans for m in row if m.risky})
-        self._vecs = dict(self.concept_vectors(wanted)) if wanted and self.rules.context \
+        wanted = sorted({m.concept for row in spans for m in row
+                         if m.risky and m.concept not in self.home})
+        self.vectors = dict(self.concept_vectors(wanted)) if wanted and self.rules.context \
             else {}
 
     def keep(self, passage: int, spans: Sequence[Mention], count: bool = True) -> Counter:
@@ -79,7 +81,7 @@ class SenseCheck:
         if m.concept in self.home:
             same = passage < len(self.sources) and self.sources[passage] == self.home[m.concept]
             return None if same else "context"
-        vec = getattr(self, "_vecs", {}).get(m.concept)
+        vec = self.vectors.get(m.concept)
         if vec is None or passage >= len(self.passage_vectors):
             return None
         sim = float(self.passage_vectors[passage] @ vec)

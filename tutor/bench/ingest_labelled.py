@@ -260,7 +260,7 @@ def llm_part(settings: Settings, cards: Sequence[Concept], n: int, seed: int = 7
     about ``n`` hand-labelled pairs of course concepts (half correct, half not, both splits)
     and compare its yes/no with the labels. Slow on 2 cores, hence a sample."""
     from knowledge.ingest.prerequisites import Link, llm_refiner
-    from tutor.llm import get_backend
+    from tutor.llm.factory import get_backend
 
     by_id = {c.id: c for c in cards}
     labels = load_labels()
