@@ -49,13 +49,17 @@ který která které že to ten ta tu tak také ale nebo jen již už než
 """)
 _STOP_STEMS = STOPWORDS | {t for w in STOPWORDS for t in (w[:-1],) if w.endswith("s")}
 _GENERIC_HEADINGS = _wordset("""
-introduction overview summary outline contents agenda references questions conclusion
+introduction overview summary outline organizers organisers announcements organisation
+organization logistics practical tomorrow next time contents agenda references questions
+conclusion
 conclusions motivation example examples exercise exercises recap today review appendix
 bibliography acknowledgements acknowledgments discussion notes homework readings reading
 definition definitions goals goal objectives plan contact quiz answers answer solution
 solutions problem problems background takeaways remarks further thanks title abstract
-úvod shrnutí příklad příklady cvičení literatura obsah závěr otázky motivace definice
-введение заключение пример примеры литература содержание вопросы итоги определение
+úvod shrnutí příklad příklady organizační věci příště cvičení literatura obsah závěr otázky
+motivace definice
+введение заключение пример примеры напоминание организационное повторение
+домашнее задание литература содержание вопросы итоги определение
 """)
 _LABEL_PREFIX = re.compile(
     r"^(?:lecture|lesson|chapter|part|week|unit|module|topic|section|slide|session|"
@@ -64,7 +68,7 @@ _LABEL_PREFIX = re.compile(
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVXLC]+\.|[a-z]\))\s+")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
-_TERM = r"(?P<term>[^\W\d_][\w\-'’*/ ]{1,60}?)"
+_TERM = r"(?P<term>[^\W\d_][\w\-'’*/· ]{1,60}?)"
 _ALIAS = r"(?:\s*\((?P<alias>[^)]{1,40})\))?"
 _DEFINITIONS = [
     re.compile(rf"^(?:(?:an?|the)\s+)?{_TERM}{_ALIAS}\s+(?:is|are)\s+(?:an?|the|one of the|"
@@ -73,11 +77,11 @@ _DEFINITIONS = [
                r"denotes|stands for)\s+(?P<rest>.+)$", re.IGNORECASE),
     re.compile(rf"^(?:(?:an?|the)\s+)?{_TERM}{_ALIAS},\s+(?:also called|also known as|or)\s+"
                r"(?P<alias2>[^,]{2,40}),\s+(?:is|are)\s+(?P<rest>.+)$", re.IGNORECASE),
-    re.compile(rf"^{_TERM}{_ALIAS}\s+(?:je|jsou)\s+(?P<rest>.+)$"),
+    re.compile(rf"^{_TERM}{_ALIAS}\s+(?:je|jsou)\s+(?P<rest>[^\W\d_A-ZÁČĎÉĚÍŇÓŘŠŤÚŮÝŽ].+)$"),
     re.compile(rf"^(?:pojmem|termínem)\s+{_TERM}\s+(?:rozumíme|označujeme)\s+(?P<rest>.+)$",
                re.IGNORECASE),
     re.compile(rf"^{_TERM}{_ALIAS}\s+(?:se nazývá|nazýváme)\s+(?P<rest>.+)$", re.IGNORECASE),
-    re.compile(rf"^{_TERM}{_ALIAS}\s+[—–-]\s+это\s+(?P<rest>.+)$", re.IGNORECASE),
+    re.compile(rf"^{_TERM}{_ALIAS}\s+[—–-]\s+это\s+(?P<rest>[а-яё].+)$"),
     re.compile(rf"^{_TERM}{_ALIAS}\s+называ(?:ется|ют)\s+(?P<rest>.+)$", re.IGNORECASE),
 ]
 _GLOSSARY = re.compile(
@@ -119,12 +123,34 @@ def slugify(text: str) -> str:
         or "concept"
 
 
+@dataclass(frozen=True)
+class Mention:
+    """One place where a passage names a concept."""
+
+    concept: str
+    start: int  # token position
+    length: int  # tokens
+    surface: str  # as written
+    risky: bool  # a short, generic or acronym form: the passage must agree with the card
+    case_ok: bool = True  # an acronym form written with the acronym's own letter case
+
+
 @dataclass
 class ConceptIndex:
-    """Surface forms (names, aliases, names without their parenthesis) -> concept ids."""
+    """Surface forms (names, aliases, names without their parenthesis) -> concept ids.
+
+    Acronym forms (``IDS``, ``MAC``, ``CV``, ``mAP``) remember how they are written: "IDs",
+    "Mac" or "map" in a passage are not those concepts. Forms of one word, acronyms, and
+    names stripped of their qualifier ("Model" of *Model (logic)*) are *risky*: whoever
+    uses the mentions checks that the passage agrees with the card (:mod:`senses`).
+    """
 
     forms: dict[tuple[str, ...], set[str]] = field(default_factory=lambda: defaultdict(set))
     strong: dict[tuple[str, ...], set[str]] = field(default_factory=lambda: defaultdict(set))
+    cased: dict[tuple[tuple[str, ...], str], set[tuple[str, ...]]] = field(
+        default_factory=lambda: defaultdict(set))  # (key, concept) -> acronym spellings
+    plain: set[tuple[tuple[str, ...], str]] = field(default_factory=set)  # any case allowed
+    safe: set[tuple[tuple[str, ...], str]] = field(default_factory=set)  # not risky
     max_len: int = 1
 
     @classmethod
@@ -135,6 +161,7 @@ class ConceptIndex:
         return index
 
     def add(self, cid: str, name: str, aliases: Sequence[str] = ()) -> None:
+        qualified = base_name(name) != name.strip()
         for label, strong in ((name, True), *((a, True) for a in aliases),
                               (base_name(name), False)):
             key = name_key(label)
@@ -142,6 +169,13 @@ class ConceptIndex:
                 continue
             (self.strong if strong else self.forms)[key].add(cid)
             self.max_len = max(self.max_len, len(key))
+            if is_acronym(label):
+                self.cased[(key, cid)].add(tuple(_surface_tokens(label)))
+            else:
+                self.plain.add((key, cid))
+            weak = not strong and qualified  # "Model" of "Model (logic)"
+            if len(key) > 1 and not weak and not is_acronym(label):
+                self.safe.add((key, cid))
 
     def lookup(self, text: str) -> str | None:
         """The one concept whose name or alias is ``text`` (normalised), else None."""
@@ -155,10 +189,11 @@ class ConceptIndex:
             ids = self.forms.get(key)
         return next(iter(ids)) if ids and len(ids) == 1 else None
 
-    def mentions(self, text: str) -> Counter:
-        """Concepts named in ``text`` (longest match first), with how often."""
-        toks = tokens(text)
-        found: Counter = Counter()
+    def spans(self, text: str) -> list[Mention]:
+        """Every concept named in ``text`` (longest match first), with how it is written."""
+        surface = _surface_tokens(text)
+        toks = [_stem(t.lower()) for t in surface]
+        found: list[Mention] = []
         i = 0
         while i < len(toks):
             for n in range(min(self.max_len, len(toks) - i), 0, -1):
@@ -166,12 +201,41 @@ class ConceptIndex:
                 if key in self.strong or key in self.forms:
                     cid = self._resolve(key)
                     if cid:
-                        found[cid] += 1
+                        written = tuple(surface[i:i + n])
+                        found.append(Mention(cid, i, n, " ".join(written),
+                                             (key, cid) not in self.safe,
+                                             self._case_ok(key, cid, written)))
                     i += n
                     break
             else:
                 i += 1
         return found
+
+    def _case_ok(self, key: tuple[str, ...], cid: str, written: tuple[str, ...]) -> bool:
+        if (key, cid) in self.plain or (key, cid) not in self.cased:
+            return True
+        spellings = self.cased[(key, cid)]
+        singular = (*written[:-1], written[-1][:-1]) if written[-1].endswith("s") else written
+        return written in spellings or singular in spellings
+
+    def mentions(self, text: str, check_case: bool = True) -> Counter:
+        """Concepts named in ``text`` (longest match first), with how often."""
+        return Counter(m.concept for m in self.spans(text) if m.case_ok or not check_case)
+
+
+def _surface_tokens(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKC", text).replace("’", "'")
+    return _TOKEN.findall(text)
+
+
+def is_acronym(label: str) -> bool:
+    """``IDS``, ``CV``, ``mAP``, ``k-NN``: a short label whose capitals carry its meaning."""
+    label = label.strip()
+    letters = [ch for ch in label if ch.isalpha()]
+    if not letters or " " in label or len(label) > 10:
+        return False
+    upper = sum(ch.isupper() for ch in letters)
+    return upper >= 2 or (upper == 1 and not letters[0].isupper())
 
 
 def _usable_form(key: tuple[str, ...], label: str) -> bool:
@@ -203,6 +267,7 @@ class Candidate:
 
 def clean_term(term: str) -> str:
     term = " ".join(term.replace("**", "").replace("__", "").split()).strip(" .,:;-–—\"'“”")
+    term = re.sub(r"(?<=\w{3})\s+[a-z](?:\([a-z, ]*\))?$", "", term)  # "Heuristic h(n)"
     return term[:1].upper() + term[1:] if term and term[0].islower() else term
 
 
@@ -361,6 +426,76 @@ def _contains(big: tuple[str, ...], small: tuple[str, ...]) -> bool:
     return any(big[i:i + n] == small for i in range(len(big) - n + 1))
 
 
+# ---------------------------------------------------------------------------------- vetting
+
+_FRAME = re.compile(
+    r"^(?:(?:an?\s+)?introduction\s+to|intro\s+to|(?:the\s+)?basics\s+of|what\s+is|"
+    r"understanding|why|úvod\s+do|základy|co\s+je|введение\s+в|основы|что\s+такое)\s+",
+    re.IGNORECASE)
+_FRAME_TAIL = re.compile(r"\s+(?:matters|explained|in\s+practice|basics|overview)$",
+                         re.IGNORECASE)
+MIN_PASSAGES_UNDEFINED = 2  # a term that is not defined must recur in this many passages
+
+
+def framed_names(term: str) -> list[str]:
+    """Names a heading may restate: ``Introduction to CLIP`` -> ``CLIP``; ``Explaining away
+    (эффект объяснения)`` -> both parts."""
+    out = []
+    bare = _FRAME_TAIL.sub("", _FRAME.sub("", term)).strip()
+    if bare and bare != term:
+        out.append(bare)
+    for inner in re.findall(r"\(([^)]{2,60})\)", term):
+        out.append(inner.strip())
+    outer = base_name(term)
+    if outer and outer != term:
+        out.append(outer)
+    return out
+
+
+def _subtitle(rest: str) -> bool:
+    """``Your AI Tutor``: a glossary line's right side in title case is a subtitle."""
+    words = [w for w in re.findall(r"[^\W\d_]+", rest) if len(w) > 3]
+    return len(words) >= 2 and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
+
+
+_KIND_WORDS = _wordset("""
+network model algorithm method approach architecture system framework technique
+síť sítě metoda model algoritmus přístup сеть модель метод алгоритм подход архитектура
+""")
+
+
+def head_key(key: tuple[str, ...]) -> tuple[str, ...]:
+    """``DALL·E network`` -> ``DALL·E``: a name without a trailing kind word."""
+    return key[:-1] if len(key) > 1 and key[-1] in _KIND_WORDS else key
+
+
+def body_passages(key: tuple[str, ...], passages: Sequence[Passage]) -> int:
+    """In how many passages the term occurs outside the passage's heading line."""
+    n = len(key)
+    count = 0
+    for p in passages:
+        text = p.text
+        if p.heading and text.lstrip().startswith(p.heading):
+            text = text.lstrip()[len(p.heading):]
+        toks = tokens(text)
+        if any(tuple(toks[i:i + n]) == key for i in range(len(toks) - n + 1)):
+            count += 1
+    return count
+
+
+def new_concept_problem(cand: Candidate, passages: Sequence[Passage]) -> str | None:
+    """Why a candidate that matches no known concept is not a concept of its own (None: it
+    is one). Defined terms are concepts; headings, glossary lines and key phrases must recur
+    in the material's text; a glossary line whose right side is a subtitle is a page header."""
+    if cand.kind == "defined":
+        return None
+    if cand.kind == "glossary" and _subtitle(cand.definition.split(":", 1)[-1]):
+        return "a header or subtitle, not a definition"
+    if body_passages(head_key(cand.key), passages) < MIN_PASSAGES_UNDEFINED:
+        return "not defined and not used again in the material"
+    return None
+
+
 # ---------------------------------------------------------------------------------- merging
 
 @dataclass(frozen=True)
@@ -402,7 +537,8 @@ def merge_candidates(candidates: Sequence[Candidate], index: ConceptIndex,
         if cid:
             resolved.append(Resolved(cand, cid, "name", 1.0, occ))
             continue
-        alias_hit = next((index.lookup(a) for a in cand.aliases if index.lookup(a)), None)
+        alias_hit = next((index.lookup(a) for a in (*cand.aliases, *framed_names(cand.term))
+                          if index.lookup(a)), None)
         if alias_hit:
             resolved.append(Resolved(cand, alias_hit, "alias", 1.0, occ))
             continue

@@ -27,7 +27,7 @@ import numpy as np
 
 from knowledge.cards import Concept, load_card_file
 from knowledge.common.errors import CardError, InvalidInputError
-from knowledge.ingest import cards_out
+from knowledge.ingest import cards_out, evidence
 from knowledge.ingest.card_files import (
     configured_cards,
     unique_id,
@@ -44,11 +44,21 @@ from knowledge.ingest.discovery import (
     find_candidates,
     key_phrases,
     merge_candidates,
+    new_concept_problem,
     slugify,
+    tokens,
 )
+from knowledge.ingest.evidence import CourseGraph, find_claims, judge
 from knowledge.ingest.files import SourceFile, discover_files, file_sha, natural_key
 from knowledge.ingest.passages import Passage, make_passages
-from knowledge.ingest.prerequisites import Link, Unit, build_profiles, infer_links, material
+from knowledge.ingest.prerequisites import (
+    Link,
+    Unit,
+    build_profiles,
+    material,
+    score_pairs,
+    select_links,
+)
 from knowledge.ingest.readers import MAX_FILE_BYTES, Document, SkipFile
 from knowledge.ingest.report import (
     Bar,
@@ -57,6 +67,7 @@ from knowledge.ingest.report import (
     MakeBar,
     describe_evidence,
 )
+from knowledge.ingest.senses import SenseCheck, SenseRules, unit_length
 from knowledge.ingest.store import (
     PassageStore,
     StoredPassages,
@@ -91,6 +102,8 @@ class IngestOptions:
     # called once the course's concepts are known, to build ``refine`` (needs names/summaries);
     # the command passes one built on its language model: this layer does not load models
     make_refiner: Callable[[Callable[[str], str]], Refine | None] | None = None
+    senses: SenseRules = field(default_factory=SenseRules)  # word-sense rules (bench: ablation)
+    calibration: dict[str, float] | None = None  # evidence weights (bench: refit); None: shipped
 
 
 def course_paths(data_dir: Path, course: str) -> tuple[Path, Path]:
@@ -169,6 +182,9 @@ class _Run:
     about: list[set[str]] = field(default_factory=list)  # stored with each passage
     mentions: list[Any] = field(default_factory=list)  # Counter of concepts per passage
     units: list[Unit] = field(default_factory=list)
+    spans: list[Any] = field(default_factory=list)  # every name found, per passage
+    index: Any = None  # ConceptIndex of known and new concepts
+    sense: Any = None  # SenseCheck
     # links and cards
     profiles: dict[str, Any] = field(default_factory=dict)
     display: dict[str, str] = field(default_factory=dict)
@@ -376,6 +392,10 @@ class _Run:
             if cid is None:
                 if home.source not in self.regenerate or normalise(cand.term) in used_names:
                     continue  # its source's cards stay as they are (maybe deleted by hand)
+                problem = new_concept_problem(cand, passages)
+                if problem:
+                    self.report.not_concepts.append((cand.term, problem))
+                    continue
                 if len(self.new_of_source.get(home.source, [])) >= MAX_NEW_CONCEPTS_PER_SOURCE:
                     continue
                 cid = unique_id(slugify(cand.term), used_ids)
@@ -403,11 +423,47 @@ class _Run:
             section_of.append(hc)
             if hc:
                 self.about[i].add(hc)
-        self.mentions = [index.mentions(p.text) for p in passages]
+        self.index = index
+        self.sense = sense = self._sense_check()
+        spans = [index.spans(p.text) for p in passages]
+        def_spans = [(i, cid, index.spans(sentence)) for i, cid, sentence in definitions
+                     if sentence]
+        sense.prepare([*spans, *(row for _, _, row in def_spans)])
+        self.mentions = [sense.keep(i, row) for i, row in enumerate(spans)]
+        self.report.senses = dict(sense.stats)
         self.units = [Unit(i, frozenset([hc] if hc else []), 0, self.mentions[i])
                       for i, hc in enumerate(section_of)]
-        self.units += [Unit(i, frozenset([cid]), 1, index.mentions(sentence))
-                       for i, cid, sentence in definitions if sentence]
+        self.units += [Unit(i, frozenset([cid]), 1, sense.keep(i, row, count=False))
+                       for i, cid, row in def_spans]
+        self.spans = spans
+
+    def _sense_check(self) -> SenseCheck:
+        """The word-sense rules, with the passages' and the cards' embeddings."""
+        passages = self.all_passages
+        vecs = unit_length(np.stack([self.vec_of[p.id] for p in passages])) if passages \
+            else np.zeros((0, 1), dtype=np.float32)
+        cache = self.state_dir.parent / ".cache" / \
+            f"cards-{slugify(self.options.embedding_model)}.npz"
+        texts = TextVectors(cache, self.embedder_once)
+        # the course's own cards; concepts found in this material (new now, or ingested
+        # before) are named by the material itself, so their sense is not in doubt
+        card_text = {c.id: f"{c.name}. {c.summary}" for c in self.known.values()
+                     if c.origin != "ingested"}
+
+        def concept_vectors(ids: list[str]) -> dict[str, np.ndarray]:
+            ids = [i for i in ids if i in card_text]
+            rows = unit_length(texts.encode([card_text[i] for i in ids])) if ids else []
+            texts.save(set(texts.vectors))
+            return dict(zip(ids, rows, strict=True))
+
+        unit_of = {c.id: c.unit for c in self.known.values()}
+        source_of_unit = {unit: source for source, unit in self.unit_of.items()}
+        home = {c.id: source_of_unit[c.unit] for c in self.known.values()
+                if c.origin == "ingested" and c.unit in source_of_unit}
+        home.update({c.id: passages[c.resolved.candidate.passage].source
+                     for c in self.new_concepts})
+        return SenseCheck(vecs, concept_vectors, unit_of, self.options.senses, home=home,
+                          sources=[p.source for p in passages])
 
     # 6. prerequisite links -----------------------------------------------------------------
     def prerequisite_links(self) -> None:
@@ -430,17 +486,39 @@ class _Run:
             display = self.display
             refine = self.options.make_refiner(
                 lambda cid: f"{display.get(cid, cid)}: {summaries.get(cid, '')[:300]}")
-        self.links = infer_links(mat, fixed=fixed, refine=refine) if profiles else []
+        self.links = self._judged_links(mat, fixed, refine) if profiles else []
         self.report.links = [x for x in self.links if x.concept in new_set]
         ours_ids = {c.id for c in self.ours_on_disk}
         self.report.suggestions = [x for x in self.links if x.concept not in new_set
                                    and x.concept not in ours_ids]
 
+    def _judged_links(self, mat, fixed: list[tuple[str, str]], refine: Refine | None
+                      ) -> list[Link]:
+        """Scored pairs, refined by the model if asked, judged by the evidence a teacher
+        recognises (:mod:`evidence`); explicit claims against the course graph are flagged."""
+        scored = score_pairs(mat)
+        if refine is not None:
+            scored = refine(scored)
+        index, sense = self.index, self.sense
+
+        def mentions_of(i: int, text: str) -> list[str]:
+            return list(sense.keep(i, index.spans(text), count=False))
+
+        claims = find_claims(self.all_passages, self.about, mentions_of)
+        defined_with = {(b, a) for u in self.units if u.level == 1 for a in u.owners
+                        for b in u.mentions if b != a}
+        judged = judge(scored, CourseGraph.from_edges(fixed), claims, set(self.known),
+                       defined_with, self.options.calibration or evidence.WEIGHTS)
+        self.report.flags = judged.flags
+        self.report.scored = judged.links
+        return select_links(judged.links, evidence.KEEP_THRESHOLD, fixed=fixed)
+
     # 7. card files of the regenerated sources ----------------------------------------------
     def card_texts(self) -> None:
         links_of: dict[str, list[Link]] = {}
         for link in self.report.links:
-            links_of.setdefault(link.concept, []).append(link)
+            if link.confidence >= evidence.SHOW_THRESHOLD:
+                links_of.setdefault(link.concept, []).append(link)
         for source in sorted(self.regenerate,
                              key=lambda s: natural_key(self.source_names.get(s, s))):
             unit = self.unit_of[source]
@@ -466,10 +544,20 @@ class _Run:
         own = [self.all_passages[i] for i in profile.own] if profile is not None else \
             [self.all_passages[cand.passage]]
         texts = [without_heading(p) for p in own]
-        summary = cards_out.first_sentences(cand.definition or texts[0])
+        if cand.passage not in (profile.own if profile is not None else []):
+            texts.insert(0, without_heading(self.all_passages[cand.passage]))
+        texts += [without_heading(p) for i, p in enumerate(self.all_passages)
+                  if cid in self.mentions[i] and p not in own][:5]  # where the material uses it
+        sentences = list(dict.fromkeys(
+            s for t in ([cand.definition] if cand.kind == "defined" else []) + texts
+            for s in cards_out.prose(t)))
+        head = cand.key[:1]
+        about = [s for s in sentences if head and head[0] in tokens(s)] or sentences
+        summary = cards_out.first_sentences(" ".join(about[:2])) if about else \
+            cards_out.first_sentences(cards_out.clean_text(cand.definition or cand.term))
         related = [c for c, _ in profile.refs.most_common(6)] if profile is not None else []
         return cards_out.make_card(
-            cid, cand.term, unit, summary, cards_out.explanation_from(texts),
+            cid, cand.term, unit, summary, cards_out.explanation_from(sentences),
             [p.label for p in own][:3], [x.prerequisite for x in links_of.get(cid, [])],
             related[:4], new.aliases)
 
@@ -503,7 +591,8 @@ class _Run:
             review = cards_out.review_markdown(
                 self.course, [*self.ours_on_disk, *self.new_cards],
                 {x.edge: x for x in self.links}, report.suggestions, self.display, describe,
-                [m for m in report.merged if m[2] != "name"])
+                [m for m in report.merged if m[2] != "name"], report.flags,
+                evidence.SHOW_THRESHOLD)
             write_if_changed(course_dir / "REVIEW.md", review)
             write_if_changed(course_dir / "links.json",
                              cards_out.links_json([*report.links, *report.suggestions],

@@ -122,9 +122,17 @@ def format_timestamp(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+_HASHLIKE = re.compile(r"(?<![^\W_])(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}"
+                       r"(?![^\W_])|(?<![^\W_])\d{9,}(?![^\W_])")
+
+
 def pretty_title(path: Path) -> str:
-    """A source's name as people say it: ``lecture_03-search.pdf`` -> ``Lecture 03 search``."""
-    stem = re.sub(r"[_\s]+", " ", Path(path).stem).strip()
+    """A source's name as people say it: ``lecture_03-search.pdf`` -> ``Lecture 03 search``;
+    hashes are dropped (``002_ea8592a33ae0c8b7.txt`` -> ``Material 002``)."""
+    raw = Path(path).stem
+    stem = re.sub(r"[_\s]+", " ", _HASHLIKE.sub(" ", raw)).strip(" -.")
+    if not re.search(r"[^\W\d_]", stem):
+        stem = f"Material {stem}".strip() if stem or raw != Path(path).stem else "Material"
     stem = re.sub(r"(?<=[A-Za-z])-(?=\d)|(?<=\d)-(?=[A-Za-z])", " ", stem)
     stem = re.sub(r"(?<=[a-z])(?=\d)", " ", stem)  # lecture3 -> lecture 3
     return stem[:1].upper() + stem[1:] if stem else Path(path).name
@@ -478,14 +486,16 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _MD_TAG = re.compile(r"</?[A-Za-z][^>]*>")
-_MD_EMPH = re.compile(r"(\*\*|__|\*|`)")
+_MD_EMPH = re.compile(r"(\*\*|__|`)")
+# *emphasis* only: the star of "A* search" or "IDA*" is part of the name
+_MD_STAR = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
 
 
 def strip_markdown(line: str) -> str:
     line = _MD_IMAGE.sub(r"\1", line)
     line = _MD_LINK.sub(r"\1", line)
     line = _MD_TAG.sub(" ", line)
-    return _MD_EMPH.sub("", line)
+    return _MD_STAR.sub(r"\1", _MD_EMPH.sub("", line))
 
 
 def read_markdown(path: Path, text: str, encoding: str) -> Document:

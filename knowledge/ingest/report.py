@@ -63,6 +63,10 @@ class IngestReport:
     timings: dict[str, float] = field(default_factory=dict)
     pages_read: int = 0
     minutes_read: float = 0.0
+    flags: list[dict] = field(default_factory=list)  # claims against the course graph
+    scored: list[Link] = field(default_factory=list, repr=False)  # every judged pair
+    not_concepts: list[tuple[str, str]] = field(default_factory=list)  # term, why not
+    senses: dict[str, int] = field(default_factory=dict)  # mentions kept / dropped by rule
     material: Any = field(default=None, repr=False)  # the inference input, for benchmarks
     changed_sources: set[str] = field(default_factory=set, repr=False)
 
@@ -86,6 +90,9 @@ class IngestReport:
                        "confidence": x.confidence} for x in self.links],
             "suggestions": [{"prerequisite": x.prerequisite, "concept": x.concept,
                              "confidence": x.confidence} for x in self.suggestions],
+            "flagged": self.flags,
+            "not_concepts": [{"term": t, "why": w} for t, w in self.not_concepts],
+            "senses": self.senses,
             "cards_written": self.cards_written, "cards_kept": self.cards_kept,
             "cards_removed": self.cards_removed, "problems": self.problems,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
@@ -116,6 +123,11 @@ def describe_evidence(passages: Sequence[Passage], names: dict[str, str]) -> Cal
                 where = "before" if first_b < first_a else "after"
                 parts.append(f"{b} is introduced {where} {a} ({passages[first_b].label} vs "
                              f"{passages[first_a].label})")
+        if ev.get("graph_path"):
+            parts.append("the course graph already has " + " -> ".join(
+                names.get(c, c) for c in ev["graph_path"]))
+        if ev.get("says"):
+            parts.append(f"the material says \"{ev['says'][:120]}\"")
         if "llm" in ev:
             parts.append(f"local model says {ev['llm']}")
         return "; ".join(parts)

@@ -36,6 +36,7 @@ from knowledge.embeddings import load_embedder
 from knowledge.ingest import multilingual, prerequisites
 from knowledge.ingest.pipeline import IngestOptions, ingest
 from knowledge.ingest.samples import cues, minimal_pdf, srt
+from tutor.bench import ingest_labelled as labelled
 from tutor.bench.report import format_table, write_results
 from tutor.settings import Settings
 
@@ -65,6 +66,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-speed", action="store_true", help="skip the throughput part")
     p.add_argument("--languages-only", action="store_true",
                    help="only the cross-language passage retrieval part")
+    p.add_argument("--labelled-only", action="store_true",
+                   help="only the labelled lecture material part (knowledge/eval/ingest)")
+    p.add_argument("--no-labelled", action="store_true", help="skip the labelled material part")
+    p.add_argument("--calibrate", action="store_true",
+                   help="refit the evidence weights on the tuning split and print them")
+    p.add_argument("--score-json", type=Path, nargs=2, default=None,
+                   metavar=("SPLIT", "JSON"),
+                   help="score a saved `erica kb ingest --json` output of SPLIT and exit")
+    p.add_argument("--no-ablation", action="store_true",
+                   help="labelled part without the word-sense rule ablations")
+    p.add_argument("--llm-pairs", type=int, default=0, metavar="N",
+                   help="ask the local model about N labelled pairs (does --llm help?)")
+    p.add_argument("--show-unlabelled", action="store_true",
+                   help="print links and concepts the labels do not cover yet")
 
 
 def unit_order(cards: list[Concept]) -> list[str]:
@@ -149,6 +164,24 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             _language_part(settings, embedder, rows, meta)
             write_results("ingest", rows, **meta)
             return 0
+        if args.score_json:
+            split, path = args.score_json
+            result = labelled.score_saved(str(split), Path(path), cards)
+            print(format_table(labelled.table(result)))
+            labelled.print_unlabelled(result, cards)
+            return 0
+        if args.llm_pairs:
+            result = labelled.llm_part(settings, cards, args.llm_pairs)
+            print(format_table([result]))
+            rows.append({"part": "labelled llm", "method": settings.llm_model, **result})
+            meta["llm_check"] = result
+        if not args.no_labelled:
+            labelled_rows, labelled_meta = labelled.run(settings, embedder, cards, root, args)
+            rows += labelled_rows
+            meta["labelled"] = labelled_meta
+            if args.labelled_only:
+                write_results("ingest", rows, **meta)
+                return 0
         known_dir, notes = write_material(cards, root / "material")
         options = IngestOptions(course="bench", data_dir=root / "data",
                                 course_dirs=(known_dir,),
