@@ -9,14 +9,17 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import networkx as nx
 import pytest
 import yaml
 
 from knowledge.cards import Concept, load_cards
 from knowledge.common.errors import InvalidInputError
+from knowledge.lexical import name_labels
 from tutor.practice import AnswerOutOfRangeError, Question, course_from_cards, questions_for
 from tutor.practice.numbers import _tokens, evaluate, worked_numbers
-from tutor.practice.questions import _OPPOSITE, labels, names_in, prerequisites_line
+from tutor.practice.questions import _OPPOSITE, BLANK, labels, names_in, prerequisites_line
+from tutor.sentences import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_COURSE = ROOT / "knowledge" / "courses" / "intro_ai"
@@ -39,7 +42,7 @@ def card_text(card: Concept) -> str:
 
 def test_every_kind_is_made_and_ids_are_unique(questions):
     kinds = {q.kind for q in questions}
-    assert kinds == {"choice", "true_false", "order", "worked_number"}
+    assert kinds == {"choice", "statement", "true_false", "order", "worked_number"}
     ids = [q.id for q in questions]
     assert len(ids) == len(set(ids))
     assert all(re.fullmatch(rf"{q.kind}:{re.escape(q.concept_id)}:\d+", q.id) for q in questions)
@@ -103,14 +106,59 @@ def test_true_false_is_the_card_sentence_or_one_word_flipped(course, questions):
             assert _OPPOSITE.get(original) == flipped or (original, flipped) == ("lower", "upper")
 
 
-def test_order_key_is_a_prerequisite_of_the_other(course, questions):
+def test_order_key_is_a_prerequisite_and_no_wrong_option_is_needed_first(course, questions):
     by_name = {c.name: c for c in course.cards.values()}
-    for q in (q for q in questions if q.kind == "order"):
-        first = by_name[q.options[q.answer]]
-        then = by_name[q.options[1 - q.answer]]
-        assert then.id == q.source_id
-        assert first.id in then.prerequisites
-        assert q.concept_id in (first.id, then.id)
+    orders = [q for q in questions if q.kind == "order"]
+    assert sum(len(q.options) == 4 for q in orders) > 0.8 * len(orders)
+    for q in orders:
+        key = by_name[q.options[q.answer]]
+        card = course.cards[q.concept_id]
+        if len(q.options) == 2 and q.stem == "Which should you learn first?":
+            # no usable prerequisite (or none to set beside it): it, or one that builds on it
+            then = by_name[q.options[1 - q.answer]]
+            assert then.id == q.source_id and key.id in then.prerequisites
+            assert key.id == card.id
+            continue
+        assert q.stem == f"Which of these do you need before learning {card.name}?"
+        assert q.source_id == card.id and key.id in card.prerequisites
+        ancestors = nx.ancestors(course.graph, card.id)
+        for i, option in enumerate(q.options):
+            if i != q.answer:
+                other = by_name[option]
+                assert other.id not in ancestors and other.id != card.id, (q.id, option)
+                assert not {a.lower() for a in labels(other)} & {a.lower() for a in labels(card)}
+
+
+def test_statement_key_is_a_card_sentence_and_the_others_come_from_siblings(course, questions):
+    statements = [q for q in questions if q.kind == "statement"]
+    assert len(statements) >= 10
+    sentences = {
+        (c.id, s): c for c in course.cards.values() for s in split_sentences(card_text(c))
+    }
+    for q in statements:
+        card = course.cards[q.concept_id]
+        family = nx.ancestors(course.graph, card.id) | nx.descendants(course.graph, card.id)
+        assert 3 <= len(q.options) <= 4 and q.proof in card_text(card)
+        for i, option in enumerate(q.options):
+            assert option.count(BLANK) == 1, (q.id, option)
+            # each option is a card sentence with its own concept's name blanked
+            source = [
+                c for (cid, s), c in sentences.items()
+                if any(option == s.replace(m, BLANK, 1) for m in _mentions(s, c))
+            ]
+            assert source, (q.id, option)
+            if i == q.answer:
+                assert card in source
+            else:
+                assert card not in source and all(c.id not in family for c in source), option
+
+
+def _mentions(sentence: str, card: Concept) -> list[str]:
+    return [
+        m.group()
+        for label in name_labels(card.name)
+        for m in re.finditer(rf"(?i)(?:the\s+)?{re.escape(label)}(?:s|es)?", sentence)
+    ]
 
 
 def test_worked_number_key_is_recomputed(questions):
