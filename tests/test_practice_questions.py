@@ -77,7 +77,9 @@ def test_choice_key_is_the_card_and_the_stem_does_not_name_it(course, questions)
         assert not names_in(q.stem, card), q.stem
         for label in labels(card):
             assert not re.search(rf"(?<!\w){re.escape(label)}(?!\w)", q.stem, re.IGNORECASE), (
-                label, q.stem)
+                label,
+                q.stem,
+            )
         by_name = {c.name: c for c in course.cards.values()}
         for option in q.options:
             other = by_name[option]
@@ -99,8 +101,11 @@ def test_true_false_is_the_card_sentence_or_one_word_flipped(course, questions):
         else:
             said, card_said = statement.split(), q.proof.split()
             assert len(said) == len(card_said)
-            diff = [(a, b) for a, b in zip(card_said, said, strict=True)
-                    if a != b and {a.lower(), b.lower()} != {"a", "an"}]
+            diff = [
+                (a, b)
+                for a, b in zip(card_said, said, strict=True)
+                if a != b and {a.lower(), b.lower()} != {"a", "an"}
+            ]
             assert len(diff) == 1, q.id
             original, flipped = (re.sub(r"[^a-z]", "", w.lower()) for w in diff[0])
             assert _OPPOSITE.get(original) == flipped or (original, flipped) == ("lower", "upper")
@@ -132,9 +137,7 @@ def test_order_key_is_a_prerequisite_and_no_wrong_option_is_needed_first(course,
 def test_statement_key_is_a_card_sentence_and_the_others_come_from_siblings(course, questions):
     statements = [q for q in questions if q.kind == "statement"]
     assert len(statements) >= 10
-    sentences = {
-        (c.id, s): c for c in course.cards.values() for s in split_sentences(card_text(c))
-    }
+    sentences = {(c.id, s): c for c in course.cards.values() for s in split_sentences(card_text(c))}
     for q in statements:
         card = course.cards[q.concept_id]
         family = nx.ancestors(course.graph, card.id) | nx.descendants(course.graph, card.id)
@@ -143,7 +146,8 @@ def test_statement_key_is_a_card_sentence_and_the_others_come_from_siblings(cour
             assert option.count(BLANK) == 1, (q.id, option)
             # each option is a card sentence with its own concept's name blanked
             source = [
-                c for (cid, s), c in sentences.items()
+                c
+                for (cid, s), c in sentences.items()
                 if any(option == s.replace(m, BLANK, 1) for m in _mentions(s, c))
             ]
             assert source, (q.id, option)
@@ -201,25 +205,37 @@ def test_per_concept_limit_and_order(course):
     assert qs[0].kind == "choice"
 
 
-@pytest.mark.catalogue(case="practice: a concept with too few siblings",
-                       expect="fewer options, none invented")
+@pytest.mark.catalogue(
+    case="practice: a concept with too few siblings", expect="fewer options, none invented"
+)
 def test_too_few_siblings_gives_fewer_options():
     cards = {c.id: c for c in load_cards([SHIPPED_COURSE])}
     two = course_from_cards([cards["breadth-first-search"], cards["depth-first-search"]])
-    (q,) = [q for q in questions_for(two, ["breadth-first-search"], per_concept=4)
-            if q.kind == "choice"]
+    (q,) = [
+        q for q in questions_for(two, ["breadth-first-search"], per_concept=4) if q.kind == "choice"
+    ]
     assert sorted(q.options) == ["Breadth-first search", "Depth-first search"]
     alone = course_from_cards([cards["breadth-first-search"]])
     kinds = {q.kind for q in questions_for(alone, ["breadth-first-search"], per_concept=4)}
     assert "choice" not in kinds and "order" not in kinds and "true_false" in kinds
 
 
-@pytest.mark.catalogue(case="practice: answer out of range, empty or not a number",
-                       expect="ValueError naming the options")
+@pytest.mark.catalogue(
+    case="practice: answer out of range, empty or not a number",
+    expect="ValueError naming the options",
+)
 @pytest.mark.parametrize("bad", [4, -1, 2.0, None, "", True, "1"])
 def test_bad_answers_are_refused_with_a_clear_message(bad):
-    q = Question(id="choice:x:0", concept_id="x", kind="choice", stem="?",
-                 options=("a", "b", "c", "d"), answer=1, proof="p", source_id="x")
+    q = Question(
+        id="choice:x:0",
+        concept_id="x",
+        kind="choice",
+        stem="?",
+        options=("a", "b", "c", "d"),
+        answer=1,
+        proof="p",
+        source_id="x",
+    )
     with pytest.raises(ValueError, match=r"question choice:x:0") as err:
         q.check(bad)
     assert isinstance(err.value, AnswerOutOfRangeError)
