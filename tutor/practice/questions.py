@@ -34,6 +34,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -114,14 +115,13 @@ _PAIRS = (
     ("deterministic", "stochastic"),
     ("complete", "incomplete"),
     ("independent", "dependent"),
-    ("rows", "columns"),
-    ("row", "column"),
     ("positive", "negative"),
     ("encoder", "decoder"),
     ("numerator", "denominator"),
     ("precision", "recall"),
     ("underflow", "overflow"),
 )
+_MAX_MIN = re.compile(r"\b(arg)?(max|min)\b", re.IGNORECASE)
 _SUBJECT_SAFE = frozenset(
     ("large", "small", "larger", "smaller", "largest", "smallest")
     + ("high", "low", "higher", "lower", "highest", "lowest")
@@ -479,6 +479,17 @@ def _flips(sentence: str, card: Concept) -> list[tuple[int, int, str]]:
         if word in ("convex", "concave") and re.match(r"\s+(problem|optimi)", after):
             continue
         # "independent of t" has no grammatical opposite ("dependent on t"): left alone.
+        # "local search" is a method's name, "mean average precision" a measure's: the
+        # flipped phrase names something real too.
+        if word in ("local", "global") and re.match(r"\s+search", after):
+            continue
+        if word in ("precision", "recall") and re.search(
+            r"\b(average|mean)\s+$", lower[: match.start()]
+        ):
+            continue
+        # "minimum" next to "max(x)": the sentence's own formula gives the flip away.
+        if word.startswith(("max", "min")) and _MAX_MIN.search(sentence):
+            continue
         if word in ("independent", "dependent") and re.match(r"\s+(of|on)\b", after):
             continue
         before = re.search(r"(\w+)\s+$", sentence[: match.start()])
@@ -567,6 +578,20 @@ def _not_before(course: Course, card: Concept) -> list[list[str]]:
     parents = sorted(graph.predecessors(card.id))
     siblings = sorted({s for p in parents for s in graph.successors(p)} - {card.id})
     further = sorted(descendants - set(children))
+    # A sibling that is a kind or a part of one of its prerequisites ("Stratified k-fold
+    # cross-validation" beside "Cross-validation", "TD error" beside "Temporal-difference
+    # learning") can pass for something needed first. A sibling is kept when it needs
+    # something the concept does not (it is on another branch), is no earlier in the graph
+    # ("Artificial neuron" is, for "Tanh activation"), and shares no word with a prerequisite.
+    depth = _depths(graph)
+    pre_words = set().union(*(_head_words(course.cards[p]) for p in parents))
+    siblings = [
+        s
+        for s in siblings
+        if depth[s] >= depth[card.id]
+        and set(graph.predecessors(s)) - ancestors
+        and not _head_words(course.cards[s]) & pre_words
+    ]
     tiers = []
     seen = {card.id}
     # Not its ``related`` cards: the graph does not prove those are not needed first.
@@ -575,6 +600,18 @@ def _not_before(course: Course, card: Concept) -> list[list[str]]:
         seen.update(kept)
         tiers.append(kept)
     return tiers
+
+
+_DEPTHS: weakref.WeakKeyDictionary[nx.DiGraph, dict[str, int]] = weakref.WeakKeyDictionary()
+
+
+def _depths(graph: nx.DiGraph) -> dict[str, int]:
+    """Each concept's longest chain of prerequisites (0 for a concept without any)."""
+    if graph not in _DEPTHS:
+        _DEPTHS[graph] = {
+            n: level for level, nodes in enumerate(nx.topological_generations(graph)) for n in nodes
+        }
+    return _DEPTHS[graph]
 
 
 def _order(course: Course, card: Concept, rng: random.Random) -> Question | None:
@@ -586,12 +623,19 @@ def _order(course: Course, card: Concept, rng: random.Random) -> Question | None
     pres = [p for p in sorted(graph.predecessors(card.id)) if _usable_pair(course, p, card.id)]
     if not pres:
         return _order_pair(course, card, rng)
-    index = rng.randrange(len(pres))
+    # A prerequisite whose name shares a word with the concept's gives itself away ("k-means
+    # clustering" before "k-means++"): one that shares none is the key when there is one, and
+    # wrong options that share a word with either name come first.
+    mine = _head_words(card)
+    plain = [i for i, p in enumerate(pres) if not _head_words(course.cards[p]) & mine]
+    index = rng.choice(plain) if plain else rng.randrange(len(pres))
     first = course.cards[pres[index]]
+    words = mine | _head_words(first)
     picked: list[Concept] = []
     for tier in _not_before(course, card):
         tier = list(tier)
         rng.shuffle(tier)
+        tier.sort(key=lambda c: -len(words & _head_words(course.cards[c])))  # stable
         for cid in tier:
             other = course.cards[cid]
             if (
