@@ -300,6 +300,9 @@ def test_the_judged_questions_are_what_the_generator_makes(course):
     rows = {r["set"]: r for r in pass_rates(items)}
     assert rows["all"]["questions"] == 100
     assert rows["holdout, as first judged"]["pass"] <= rows["split=holdout"]["pass"]
+    after = rows["holdout, first judged after the four-option change"]
+    assert after["questions"] == 30 and after["pass"] <= rows["split=holdout"]["pass"]
+    assert rows["all"]["pass"] >= 0.9
 
 
 def test_erica_bench_practice_reports_pass_rates_and_speed(tmp_path: Path, capsys) -> None:
