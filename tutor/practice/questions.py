@@ -35,7 +35,7 @@ import logging
 import random
 import re
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -257,11 +257,28 @@ def _for_concept(course: Course, card: Concept, limit: int, rng: random.Random) 
     if second is None and tf:
         second, tf = tf[0], tf[1:]
     worked = _worked_number(card, rng)
-    order = _order(course, card, rng)
+    taken: set[int] = set()
+    order = _order(course, card, rng, taken=taken)
     # Four-option kinds first: a two-option answer is a coin toss half the time and tells
-    # mastery little. What the concept is, what it needs, a worked number, a statement.
+    # mastery little. What the concept is, what it needs, a worked number, a statement; then,
+    # for a longer practice, more of the four-option kinds (another sentence of the card,
+    # another prerequisite) before the remaining true/false questions.
     first = [q for q in (choice, order, worked, second) if q]
-    return (first + tf)[:limit]
+    more: list[Question] = []
+    after = int(choice.id.rsplit(":", 1)[1]) + 1 if choice is not None else 0
+    while len(first) + len(more) < limit:
+        another = _choice(course, card, rng, start=after, avoid=quoted) if choice else None
+        if another is not None:
+            quoted.add(another.proof)
+            after = int(another.id.rsplit(":", 1)[1]) + 1
+            more.append(another)
+        next_order = _order(course, card, rng, taken=taken) if order is not None else None
+        if next_order is not None:
+            more.append(next_order)
+        if another is None and next_order is None:
+            break
+    tf = [q for q in tf if q.proof not in quoted] + [q for q in tf if q.proof in quoted]
+    return (first + more + tf)[:limit]
 
 
 # ------------------------------------------------------------------ names and sentences
@@ -355,8 +372,20 @@ def confusable(course: Course, card: Concept) -> list[list[str]]:
     return out
 
 
-def _choice(course: Course, card: Concept, rng: random.Random) -> Question | None:
+def _choice(
+    course: Course,
+    card: Concept,
+    rng: random.Random,
+    start: int = 0,
+    avoid: Collection[str] = (),
+) -> Question | None:
+    """A choice question on the first usable sentence from index ``start`` that is not in
+    ``avoid``. Past the first question (``start`` > 0), only sentences that name the concept:
+    a later sentence that does not ("Real systems are rarely linear") is often motivation
+    that fits its neighbours as well."""
     for index, sentence in enumerate(_sentences(card)):
+        if index < start or sentence in avoid or (start and not names_in(sentence, card)):
+            continue
         stem_text = _mask(sentence, card)
         if names_in(stem_text, card) or len(stem_text.split()) < _MIN_WORDS:
             continue
@@ -364,6 +393,8 @@ def _choice(course: Course, card: Concept, rng: random.Random) -> Question | Non
         if not picked:
             return None
         stem_text = _mask_name_words(stem_text, card, picked)
+        if start and _leaks(stem_text, card, picked):
+            continue
         if len([w for w in stem_text.split() if BLANK not in w]) < _MIN_WORDS - 2:
             continue
         options = [card.name, *(d.name for d in picked)]
@@ -406,6 +437,14 @@ def _distractors(
                 continue
             picked.append(other)
     return picked
+
+
+def _leaks(stem_text: str, card: Concept, picked: Sequence[Concept]) -> bool:
+    """Whether the stem keeps a word of the answer's name that no wrong option has, however
+    short ("red ___" for "Red teaming", "K" for "Recall@K")."""
+    shared = set().union(*(set(normalise(d.name).split()) for d in picked))
+    own = set(normalise(card.name).split()) - shared - _FUNCTION_WORDS - _GENERIC
+    return bool(own & set(normalise(stem_text).split()))
 
 
 _FUNCTION_WORDS = frozenset(("and", "for", "with", "from", "into", "over", "the", "its", "versus"))
@@ -614,13 +653,21 @@ def _depths(graph: nx.DiGraph) -> dict[str, int]:
     return _DEPTHS[graph]
 
 
-def _order(course: Course, card: Concept, rng: random.Random) -> Question | None:
+def _order(
+    course: Course, card: Concept, rng: random.Random, taken: set[int] | None = None
+) -> Question | None:
     """Which of up to four concepts is needed before ``card``: one of its prerequisites, and
-    concepts that are not its ancestors in the graph (they build on it, or sit beside it)."""
+    concepts that are not its ancestors in the graph (they build on it, or sit beside it).
+    ``taken`` holds the prerequisites (by index) already asked as keys; the one chosen is
+    added. A second question on the same concept asks another prerequisite, or none."""
     graph = course.graph
     if card.id not in graph:
         return None
+    taken = set() if taken is None else taken
+    again = bool(taken)
     pres = [p for p in sorted(graph.predecessors(card.id)) if _usable_pair(course, p, card.id)]
+    if again and len(taken) >= len(pres):
+        return None
     if not pres:
         return _order_pair(course, card, rng)
     # A prerequisite whose name shares a word with the concept's gives itself away ("k-means
@@ -628,7 +675,14 @@ def _order(course: Course, card: Concept, rng: random.Random) -> Question | None
     # wrong options that share a word with either name come first.
     mine = _head_words(card)
     plain = [i for i, p in enumerate(pres) if not _head_words(course.cards[p]) & mine]
-    index = rng.choice(plain) if plain else rng.randrange(len(pres))
+    if again:
+        free = [i for i in plain if i not in taken] or [
+            i for i in range(len(pres)) if i not in taken
+        ]
+        index = rng.choice(free)
+    else:
+        index = rng.choice(plain) if plain else rng.randrange(len(pres))
+    taken.add(index)
     first = course.cards[pres[index]]
     words = mine | _head_words(first)
     picked: list[Concept] = []
@@ -648,7 +702,7 @@ def _order(course: Course, card: Concept, rng: random.Random) -> Question | None
                 continue
             picked.append(other)
     if not picked:
-        return _order_pair(course, card, rng)
+        return None if again else _order_pair(course, card, rng)
     options = [first.name, *(p.name for p in picked)]
     rng.shuffle(options)
     later = [p.name for p in picked if p.id in nx.descendants(graph, card.id)]
