@@ -653,6 +653,9 @@ def _depths(graph: nx.DiGraph) -> dict[str, int]:
     return _DEPTHS[graph]
 
 
+_PAIR = -1  # in ``taken``: the concept got the two-option "which comes first" question
+
+
 def _order(
     course: Course, card: Concept, rng: random.Random, taken: set[int] | None = None
 ) -> Question | None:
@@ -666,9 +669,10 @@ def _order(
     taken = set() if taken is None else taken
     again = bool(taken)
     pres = [p for p in sorted(graph.predecessors(card.id)) if _usable_pair(course, p, card.id)]
-    if again and len(taken) >= len(pres):
+    if again and (_PAIR in taken or len(taken) >= len(pres)):
         return None
     if not pres:
+        taken.add(_PAIR)
         return _order_pair(course, card, rng)
     # A prerequisite whose name shares a word with the concept's gives itself away ("k-means
     # clustering" before "k-means++"): one that shares none is the key when there is one, and
@@ -702,7 +706,10 @@ def _order(
                 continue
             picked.append(other)
     if not picked:
-        return None if again else _order_pair(course, card, rng)
+        if again:
+            return None
+        taken.add(_PAIR)
+        return _order_pair(course, card, rng)
     options = [first.name, *(p.name for p in picked)]
     rng.shuffle(options)
     later = [p.name for p in picked if p.id in nx.descendants(graph, card.id)]
