@@ -9,14 +9,17 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import networkx as nx
 import pytest
 import yaml
 
 from knowledge.cards import Concept, load_cards
 from knowledge.common.errors import InvalidInputError
+from knowledge.lexical import name_labels
 from tutor.practice import AnswerOutOfRangeError, Question, course_from_cards, questions_for
 from tutor.practice.numbers import _tokens, evaluate, worked_numbers
-from tutor.practice.questions import _OPPOSITE, labels, names_in, prerequisites_line
+from tutor.practice.questions import _OPPOSITE, BLANK, labels, names_in, prerequisites_line
+from tutor.sentences import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_COURSE = ROOT / "knowledge" / "courses" / "intro_ai"
@@ -39,7 +42,7 @@ def card_text(card: Concept) -> str:
 
 def test_every_kind_is_made_and_ids_are_unique(questions):
     kinds = {q.kind for q in questions}
-    assert kinds == {"choice", "true_false", "order", "worked_number"}
+    assert kinds == {"choice", "statement", "true_false", "order", "worked_number"}
     ids = [q.id for q in questions]
     assert len(ids) == len(set(ids))
     assert all(re.fullmatch(rf"{q.kind}:{re.escape(q.concept_id)}:\d+", q.id) for q in questions)
@@ -74,7 +77,9 @@ def test_choice_key_is_the_card_and_the_stem_does_not_name_it(course, questions)
         assert not names_in(q.stem, card), q.stem
         for label in labels(card):
             assert not re.search(rf"(?<!\w){re.escape(label)}(?!\w)", q.stem, re.IGNORECASE), (
-                label, q.stem)
+                label,
+                q.stem,
+            )
         by_name = {c.name: c for c in course.cards.values()}
         for option in q.options:
             other = by_name[option]
@@ -96,21 +101,82 @@ def test_true_false_is_the_card_sentence_or_one_word_flipped(course, questions):
         else:
             said, card_said = statement.split(), q.proof.split()
             assert len(said) == len(card_said)
-            diff = [(a, b) for a, b in zip(card_said, said, strict=True)
-                    if a != b and {a.lower(), b.lower()} != {"a", "an"}]
+            diff = [
+                (a, b)
+                for a, b in zip(card_said, said, strict=True)
+                if a != b and {a.lower(), b.lower()} != {"a", "an"}
+            ]
             assert len(diff) == 1, q.id
             original, flipped = (re.sub(r"[^a-z]", "", w.lower()) for w in diff[0])
             assert _OPPOSITE.get(original) == flipped or (original, flipped) == ("lower", "upper")
 
 
-def test_order_key_is_a_prerequisite_of_the_other(course, questions):
+def test_order_key_is_a_prerequisite_and_no_wrong_option_is_needed_first(course, questions):
     by_name = {c.name: c for c in course.cards.values()}
-    for q in (q for q in questions if q.kind == "order"):
-        first = by_name[q.options[q.answer]]
-        then = by_name[q.options[1 - q.answer]]
-        assert then.id == q.source_id
-        assert first.id in then.prerequisites
-        assert q.concept_id in (first.id, then.id)
+    orders = [q for q in questions if q.kind == "order"]
+    assert sum(len(q.options) == 4 for q in orders) > 0.6 * len(orders)  # 697 of 1,052
+    for q in orders:
+        key = by_name[q.options[q.answer]]
+        card = course.cards[q.concept_id]
+        if len(q.options) == 2 and q.stem == "Which should you learn first?":
+            # no usable prerequisite (or none to set beside it): it, or one that builds on it
+            then = by_name[q.options[1 - q.answer]]
+            assert then.id == q.source_id and key.id in then.prerequisites
+            assert key.id == card.id
+            continue
+        assert q.stem == f"Which of these do you need before learning {card.name}?"
+        assert q.source_id == card.id and key.id in card.prerequisites
+        ancestors = nx.ancestors(course.graph, card.id)
+        for i, option in enumerate(q.options):
+            if i != q.answer:
+                other = by_name[option]
+                assert other.id not in ancestors and other.id != card.id, (q.id, option)
+                assert not {a.lower() for a in labels(other)} & {a.lower() for a in labels(card)}
+
+
+def test_statement_key_is_a_card_sentence_and_the_others_come_from_siblings(course, questions):
+    statements = [q for q in questions if q.kind == "statement"]
+    assert len(statements) >= 10
+    sentences = {(c.id, s): c for c in course.cards.values() for s in split_sentences(card_text(c))}
+    for q in statements:
+        card = course.cards[q.concept_id]
+        family = nx.ancestors(course.graph, card.id) | nx.descendants(course.graph, card.id)
+        assert 3 <= len(q.options) <= 4 and q.proof in card_text(card)
+        for i, option in enumerate(q.options):
+            assert option.count(BLANK) == 1, (q.id, option)
+            # each option is a card sentence with its own concept's name blanked
+            source = [
+                c
+                for (cid, s), c in sentences.items()
+                if any(option == s.replace(m, BLANK, 1) for m in _mentions(s, c))
+            ]
+            assert source, (q.id, option)
+            if i == q.answer:
+                assert card in source
+            else:
+                assert card not in source and all(c.id not in family for c in source), option
+
+
+def _mentions(sentence: str, card: Concept) -> list[str]:
+    return [
+        m.group()
+        for label in name_labels(card.name)
+        for m in re.finditer(rf"(?i)(?:the\s+)?{re.escape(label)}(?:s|es)?", sentence)
+    ]
+
+
+def test_a_longer_practice_asks_more_four_option_questions_before_true_false(course):
+    ids = ["alexnet", "equalized-odds", "kkt-conditions"]
+    qs = questions_for(course, ids, per_concept=6)
+    for cid in ids:
+        kinds = [q.kind for q in qs if q.concept_id == cid]
+        assert kinds.count("order") >= 2, kinds
+        keys = [q.options[q.answer] for q in qs if q.concept_id == cid and q.kind == "order"]
+        assert len(set(keys)) == len(keys)  # another prerequisite each time
+        # after the first four, the extra four-option questions come before true/false
+        rest = kinds[4:]
+        assert rest == sorted(rest, key=lambda k: k == "true_false"), kinds
+    assert sum(q.kind == "choice" for q in qs) > len(ids)  # another sentence of a card
 
 
 def test_worked_number_key_is_recomputed(questions):
@@ -153,25 +219,37 @@ def test_per_concept_limit_and_order(course):
     assert qs[0].kind == "choice"
 
 
-@pytest.mark.catalogue(case="practice: a concept with too few siblings",
-                       expect="fewer options, none invented")
+@pytest.mark.catalogue(
+    case="practice: a concept with too few siblings", expect="fewer options, none invented"
+)
 def test_too_few_siblings_gives_fewer_options():
     cards = {c.id: c for c in load_cards([SHIPPED_COURSE])}
     two = course_from_cards([cards["breadth-first-search"], cards["depth-first-search"]])
-    (q,) = [q for q in questions_for(two, ["breadth-first-search"], per_concept=4)
-            if q.kind == "choice"]
+    (q,) = [
+        q for q in questions_for(two, ["breadth-first-search"], per_concept=4) if q.kind == "choice"
+    ]
     assert sorted(q.options) == ["Breadth-first search", "Depth-first search"]
     alone = course_from_cards([cards["breadth-first-search"]])
     kinds = {q.kind for q in questions_for(alone, ["breadth-first-search"], per_concept=4)}
     assert "choice" not in kinds and "order" not in kinds and "true_false" in kinds
 
 
-@pytest.mark.catalogue(case="practice: answer out of range, empty or not a number",
-                       expect="ValueError naming the options")
+@pytest.mark.catalogue(
+    case="practice: answer out of range, empty or not a number",
+    expect="ValueError naming the options",
+)
 @pytest.mark.parametrize("bad", [4, -1, 2.0, None, "", True, "1"])
 def test_bad_answers_are_refused_with_a_clear_message(bad):
-    q = Question(id="choice:x:0", concept_id="x", kind="choice", stem="?",
-                 options=("a", "b", "c", "d"), answer=1, proof="p", source_id="x")
+    q = Question(
+        id="choice:x:0",
+        concept_id="x",
+        kind="choice",
+        stem="?",
+        options=("a", "b", "c", "d"),
+        answer=1,
+        proof="p",
+        source_id="x",
+    )
     with pytest.raises(ValueError, match=r"question choice:x:0") as err:
         q.check(bad)
     assert isinstance(err.value, AnswerOutOfRangeError)
@@ -236,6 +314,9 @@ def test_the_judged_questions_are_what_the_generator_makes(course):
     rows = {r["set"]: r for r in pass_rates(items)}
     assert rows["all"]["questions"] == 100
     assert rows["holdout, as first judged"]["pass"] <= rows["split=holdout"]["pass"]
+    after = rows["holdout, first judged after the four-option change"]
+    assert after["questions"] == 30 and after["pass"] <= rows["split=holdout"]["pass"]
+    assert rows["all"]["pass"] >= 0.9
 
 
 def test_erica_bench_practice_reports_pass_rates_and_speed(tmp_path: Path, capsys) -> None:

@@ -21,16 +21,18 @@ import argparse
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, replace
 
 import networkx as nx
 import numpy as np
 
 from knowledge.cards import load_cards
-from knowledge.graph import build_graph
+from knowledge.course import Course
 from tutor.bench.report import write_results
 from tutor.practice.mastery import BKTParams, GraphParams, MasteryTracker
+from tutor.practice.questions import course_from_cards, questions_for
 from tutor.practice.simulate import SimAnswer, SimParams, simulate
 from tutor.practice.study_next import study_next
 from tutor.settings import Settings
@@ -202,12 +204,29 @@ def study_next_violations(
 
 
 # The question mix decides how much one answer tells: a two-option question is guessed half
-# the time. The first scenario is the mix ``questions_for`` makes over the course.
+# the time. The first scenarios ask each concept's questions as ``questions_for`` makes them,
+# in its order (what the Practice page and ``erica practice`` ask); the last is the course's
+# mix before the four-option kinds (68% two-option), for comparison.
+APP = "app's questions, 2-4 per concept"
+APP_LONG = "app's questions, 4-6 per concept"
+BEFORE = "before: 68% two-option questions"
+FOUR = "four-option questions only"
 SCENARIOS = {
-    "course question mix (68% two-option)": SimParams(),
-    "four-option questions only": SimParams(two_options=0.0),
-    "four-option, 4-6 questions per concept": SimParams(two_options=0.0, questions=(4, 6)),
+    APP: SimParams(),
+    APP_LONG: SimParams(questions=(4, 6)),
+    BEFORE: SimParams(two_options=0.68),
+    FOUR: SimParams(two_options=0.0),
 }
+USES_APP_QUESTIONS = (APP, APP_LONG)
+OPTIONS_PER_CONCEPT = 6  # option counts of the first six questions of each concept
+
+
+def app_options(course: Course) -> dict[str, tuple[int, ...]]:
+    """Per concept, the option counts of the questions ``questions_for`` asks, in order."""
+    counts: dict[str, list[int]] = {}
+    for q in questions_for(course, sorted(course.cards), per_concept=OPTIONS_PER_CONCEPT):
+        counts.setdefault(q.concept_id, []).append(len(q.options))
+    return {cid: tuple(c) for cid, c in counts.items()}
 
 
 def _row(
@@ -224,11 +243,16 @@ def _row(
 
 
 def run_scenario(
-    graph: nx.DiGraph, name: str, sim: SimParams, learners: int, seed: int
+    graph: nx.DiGraph,
+    name: str,
+    sim: SimParams,
+    learners: int,
+    seed: int,
+    options: Mapping[str, Sequence[int]] | None = None,
 ) -> tuple[list[dict], dict]:
     """Fit both models on one set of learners, score them on another; rows and details."""
-    train = simulate(graph, learners, sim, seed=seed)
-    test = simulate(graph, learners, sim, seed=seed + 1_000_003)
+    train = simulate(graph, learners, sim, seed=seed, options=options)
+    test = simulate(graph, learners, sim, seed=seed + 1_000_003, options=options)
     bkt_names = ("prior", "learn", "slip")
     plain_bkt, _ = fit(train, None, bkt_names)
     graph_bkt, graph_gp = fit(train, graph, (*bkt_names, *GraphParams.__dataclass_fields__))
@@ -265,6 +289,10 @@ def run_scenario(
         "learners_held_out": len(test),
         "held_out_answers": len(answers),
         "right_share": round(sum(a.correct for a in answers) / len(answers), 3),
+        "questions_for_option_counts": options is not None,
+        "held_out_option_mix": {
+            f"{n} options": round(share, 3) for n, share in sorted(_option_mix(answers).items())
+        },
         "fitted_plain": asdict(plain_bkt),
         "fitted_graph": {**asdict(graph_bkt), **asdict(graph_gp)},
         "graph_gain_auc": round(rows[1]["held-out AUC"] - rows[0]["held-out AUC"], 4),
@@ -277,12 +305,26 @@ def run_scenario(
     return rows, details
 
 
+def _option_mix(answers: Sequence[SimAnswer]) -> dict[int, float]:
+    counts = Counter(round(1 / a.guess) for a in answers)
+    return {n: c / len(answers) for n, c in counts.items()}
+
+
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    graph = build_graph(load_cards(settings.course_dirs))
+    course = course_from_cards(load_cards(settings.course_dirs))
+    graph = course.graph
     t0 = time.perf_counter()
+    options = app_options(course)
     rows, details = [], {}
     for name, sim in SCENARIOS.items():
-        scenario_rows, details[name] = run_scenario(graph, name, sim, args.learners, args.seed)
+        scenario_rows, details[name] = run_scenario(
+            graph,
+            name,
+            sim,
+            args.learners,
+            args.seed,
+            options if name in USES_APP_QUESTIONS else None,
+        )
         rows += scenario_rows
     write_results(
         "mastery", rows, scenarios=details, grid=GRID, seconds=round(time.perf_counter() - t0, 1)

@@ -5,7 +5,8 @@ by :func:`sample` (one question of each of 100 random concepts, fixed seed), eac
 its card by a person and marked on four checks (answer key right, exactly one right option,
 wrong options plausible, not answerable from the stem alone); a question passes when all four
 hold. The generator was tuned on the ``tune`` split only; ``holdout`` was judged after tuning
-(a holdout question changed afterwards keeps its first verdict in ``first_judgement``).
+(a holdout question changed afterwards keeps its first verdict in ``first_judgement``, and
+its first verdict after the four-option change in ``change_first_judgement``).
 The benchmark also says how many judged questions the current generator still makes unchanged
 (a changed one needs judging again).
 
@@ -89,6 +90,13 @@ def pass_rates(items: list[dict]) -> list[dict]:
         if i["split"] == "holdout"
     ]
     groups.append(("holdout, as first judged", first))
+    # Judged again after the four-option change: the first verdicts on the changed questions.
+    after = [
+        {**i, "judgement": i.get("change_first_judgement") or i["judgement"]}
+        for i in items
+        if i["split"] == "holdout"
+    ]
+    groups.append(("holdout, first judged after the four-option change", after))
     groups += [
         (f"kind={k}", [i for i in items if i["kind"] == k])
         for k in sorted({i["kind"] for i in items})

@@ -219,8 +219,9 @@ def _ask(
 ) -> int:
     right = asked = 0
     for i, q in enumerate(questions, 1):
-        name = course.cards[q.concept_id].name
-        print(f"\nQuestion {i} of {len(questions)} · {name} · {q.kind.replace('_', '/')}")
+        # A "which concept" question would be answered by its concept's name in the header.
+        name = "" if q.kind == "choice" else f" · {course.cards[q.concept_id].name}"
+        print(f"\nQuestion {i} of {len(questions)}{name} · {q.kind.replace('_', '/')}")
         print(q.stem)
         for n, option in enumerate(q.options, 1):
             print(f"  {n}. {option}")

@@ -1,21 +1,32 @@
 """Practice questions built from the concept cards alone, no model (issue 19).
 
-Four kinds, each with an answer key that the cards prove:
+Five kinds, each with an answer key that the cards prove, asked in this order:
 
 * ``choice``: a card sentence with the concept's name and aliases blanked out; the options are
   the concept and up to three confusable ones of its unit (the card's ``related``, cards that
   relate to it, siblings sharing a prerequisite, its prerequisites; then ``related`` cards of
   other units and, last, concepts that build on it). Too few of them gives fewer options,
   never invented ones.
-* ``true_false``: a card sentence as written (true), or the same sentence with one word turned
-  into its opposite ("shallowest" -> "deepest"), which the card's sentence contradicts.
-* ``order``: which of two concepts comes first, from a prerequisite edge of the graph.
+* ``order``: which of up to four concepts you need before learning this one: one of its
+  prerequisites, and concepts that are not its ancestors in the graph (those that build on
+  it, then its siblings). A concept without prerequisites gets the two-option "which comes
+  first" with one that builds on it.
 * ``worked_number``: the card's worked example with one stated number changed and the result
   asked for; the key is the card's own equation recomputed exactly (Decimal arithmetic), and
   the question is skipped unless every number of the equation is stated in the sentence.
+* ``statement``: which of up to four statements is true of the concept: a sentence of its
+  card with its name (the subject) blanked, and a defining sentence of each of two or three
+  siblings from their own cards, blanked the same way; never a prerequisite or a kind of it,
+  and no negated or hedged sentence (those may hold of both).
+* ``true_false``: a card sentence as written (true), or the same sentence with one word turned
+  into its opposite ("shallowest" -> "deepest"), which the card's sentence contradicts; in
+  place of ``statement`` when none can be made, and after the others.
+
+Four-option kinds come first: a two-option answer is a coin toss half the time and tells the
+mastery estimate little.
 
 ``proof`` is always quoted verbatim from the card named by ``source_id`` (a sentence, or for
-``order`` the card's ``prerequisites`` list).
+``order`` the ``prerequisites`` list of the card that needs the other).
 """
 
 from __future__ import annotations
@@ -23,10 +34,12 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections.abc import Iterable, Sequence
+import weakref
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
+import networkx as nx
 import numpy as np
 
 from knowledge.cards import Concept
@@ -39,7 +52,7 @@ from tutor.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 
-KINDS = ("choice", "true_false", "order", "worked_number")
+KINDS = ("choice", "statement", "true_false", "order", "worked_number")
 MAX_DISTRACTORS = 3
 BLANK = "___"
 TRUE_FALSE = ("True", "False")
@@ -102,14 +115,13 @@ _PAIRS = (
     ("deterministic", "stochastic"),
     ("complete", "incomplete"),
     ("independent", "dependent"),
-    ("rows", "columns"),
-    ("row", "column"),
     ("positive", "negative"),
     ("encoder", "decoder"),
     ("numerator", "denominator"),
     ("precision", "recall"),
     ("underflow", "overflow"),
 )
+_MAX_MIN = re.compile(r"\b(arg)?(max|min)\b", re.IGNORECASE)
 _SUBJECT_SAFE = frozenset(
     ("large", "small", "larger", "smaller", "largest", "smallest")
     + ("high", "low", "higher", "lower", "highest", "lowest")
@@ -211,8 +223,8 @@ def questions_for(
     course: Course, concept_ids: Sequence[str], *, per_concept: int = 3, seed: int = 0
 ) -> list[Question]:
     """Up to ``per_concept`` questions for each concept, in the order given; the same
-    arguments give the same questions. Kinds alternate: choice, true/false, worked number,
-    order, then more true/false."""
+    arguments give the same questions. Kinds in turn: choice, which-do-you-need-first
+    (order), worked number, which-statement-is-true (or true/false), then more true/false."""
     if per_concept < 1:
         raise ValueError(f"per_concept must be at least 1, got {per_concept}")
     missing = [c for c in concept_ids if c not in course.cards]
@@ -234,21 +246,39 @@ def questions_for(
 def _for_concept(course: Course, card: Concept, limit: int, rng: random.Random) -> list[Question]:
     tf = _true_false(card, rng)
     choice = _choice(course, card, rng)
-    if choice is not None:
-        # A true/false question on the sentence the choice question quotes would be answered
-        # by that question's stem: it goes last.
-        tf = [q for q in tf if q.proof != choice.proof] + [q for q in tf if q.proof == choice.proof]
-    first = [
-        q
-        for q in (
-            choice,
-            tf[0] if tf else None,
-            _worked_number(card, rng),
-            _order(course, card, rng),
-        )
-        if q
-    ]
-    return (first + tf[1:])[:limit]
+    quoted = {choice.proof} if choice is not None else set()
+    statement = _statement(course, card, rng, avoid=quoted)
+    if statement is not None:
+        quoted.add(statement.proof)
+    # A true/false question on a sentence another question quotes would be answered by that
+    # question: it goes last.
+    tf = [q for q in tf if q.proof not in quoted] + [q for q in tf if q.proof in quoted]
+    second = statement
+    if second is None and tf:
+        second, tf = tf[0], tf[1:]
+    worked = _worked_number(card, rng)
+    taken: set[int] = set()
+    order = _order(course, card, rng, taken=taken)
+    # Four-option kinds first: a two-option answer is a coin toss half the time and tells
+    # mastery little. What the concept is, what it needs, a worked number, a statement; then,
+    # for a longer practice, more of the four-option kinds (another sentence of the card,
+    # another prerequisite) before the remaining true/false questions.
+    first = [q for q in (choice, order, worked, second) if q]
+    more: list[Question] = []
+    after = int(choice.id.rsplit(":", 1)[1]) + 1 if choice is not None else 0
+    while len(first) + len(more) < limit:
+        another = _choice(course, card, rng, start=after, avoid=quoted) if choice else None
+        if another is not None:
+            quoted.add(another.proof)
+            after = int(another.id.rsplit(":", 1)[1]) + 1
+            more.append(another)
+        next_order = _order(course, card, rng, taken=taken) if order is not None else None
+        if next_order is not None:
+            more.append(next_order)
+        if another is None and next_order is None:
+            break
+    tf = [q for q in tf if q.proof not in quoted] + [q for q in tf if q.proof in quoted]
+    return (first + more + tf)[:limit]
 
 
 # ------------------------------------------------------------------ names and sentences
@@ -342,8 +372,20 @@ def confusable(course: Course, card: Concept) -> list[list[str]]:
     return out
 
 
-def _choice(course: Course, card: Concept, rng: random.Random) -> Question | None:
+def _choice(
+    course: Course,
+    card: Concept,
+    rng: random.Random,
+    start: int = 0,
+    avoid: Collection[str] = (),
+) -> Question | None:
+    """A choice question on the first usable sentence from index ``start`` that is not in
+    ``avoid``. Past the first question (``start`` > 0), only sentences that name the concept:
+    a later sentence that does not ("Real systems are rarely linear") is often motivation
+    that fits its neighbours as well."""
     for index, sentence in enumerate(_sentences(card)):
+        if index < start or sentence in avoid or (start and not names_in(sentence, card)):
+            continue
         stem_text = _mask(sentence, card)
         if names_in(stem_text, card) or len(stem_text.split()) < _MIN_WORDS:
             continue
@@ -351,6 +393,8 @@ def _choice(course: Course, card: Concept, rng: random.Random) -> Question | Non
         if not picked:
             return None
         stem_text = _mask_name_words(stem_text, card, picked)
+        if start and _leaks(stem_text, card, picked):
+            continue
         if len([w for w in stem_text.split() if BLANK not in w]) < _MIN_WORDS - 2:
             continue
         options = [card.name, *(d.name for d in picked)]
@@ -393,6 +437,14 @@ def _distractors(
                 continue
             picked.append(other)
     return picked
+
+
+def _leaks(stem_text: str, card: Concept, picked: Sequence[Concept]) -> bool:
+    """Whether the stem keeps a word of the answer's name that no wrong option has, however
+    short ("red ___" for "Red teaming", "K" for "Recall@K")."""
+    shared = set().union(*(set(normalise(d.name).split()) for d in picked))
+    own = set(normalise(card.name).split()) - shared - _FUNCTION_WORDS - _GENERIC
+    return bool(own & set(normalise(stem_text).split()))
 
 
 _FUNCTION_WORDS = frozenset(("and", "for", "with", "from", "into", "over", "the", "its", "versus"))
@@ -466,6 +518,17 @@ def _flips(sentence: str, card: Concept) -> list[tuple[int, int, str]]:
         if word in ("convex", "concave") and re.match(r"\s+(problem|optimi)", after):
             continue
         # "independent of t" has no grammatical opposite ("dependent on t"): left alone.
+        # "local search" is a method's name, "mean average precision" a measure's: the
+        # flipped phrase names something real too.
+        if word in ("local", "global") and re.match(r"\s+search", after):
+            continue
+        if word in ("precision", "recall") and re.search(
+            r"\b(average|mean)\s+$", lower[: match.start()]
+        ):
+            continue
+        # "minimum" next to "max(x)": the sentence's own formula gives the flip away.
+        if word.startswith(("max", "min")) and _MAX_MIN.search(sentence):
+            continue
         if word in ("independent", "dependent") and re.match(r"\s+(of|on)\b", after):
             continue
         before = re.search(r"(\w+)\s+$", sentence[: match.start()])
@@ -536,18 +599,152 @@ def prerequisites_line(card: Concept) -> str:
     return f"prerequisites: [{', '.join(card.prerequisites)}]"
 
 
-def _order(course: Course, card: Concept, rng: random.Random) -> Question | None:
+def _usable_pair(course: Course, a: str, b: str) -> bool:
+    """Two concepts a question can set against each other: not one thing under two ids."""
+    ca, cb = course.cards[a], course.cards[b]
+    return not _same_thing(ca, cb) and ca.name != cb.name
+
+
+def _not_before(course: Course, card: Concept) -> list[list[str]]:
+    """Concepts the graph proves are not needed before ``card``, in tiers: those that build on
+    it directly, those further on, then siblings that share a prerequisite with it (the
+    graph does not need them first, but a student may think it does). None is an ancestor
+    of ``card``."""
+    graph = course.graph
+    ancestors = nx.ancestors(graph, card.id)
+    descendants = nx.descendants(graph, card.id)
+    children = sorted(graph.successors(card.id))
+    parents = sorted(graph.predecessors(card.id))
+    siblings = sorted({s for p in parents for s in graph.successors(p)} - {card.id})
+    further = sorted(descendants - set(children))
+    # A sibling that is a kind or a part of one of its prerequisites ("Stratified k-fold
+    # cross-validation" beside "Cross-validation", "TD error" beside "Temporal-difference
+    # learning") can pass for something needed first. A sibling is kept when it needs
+    # something the concept does not (it is on another branch), is no earlier in the graph
+    # ("Artificial neuron" is, for "Tanh activation"), and shares no word with a prerequisite.
+    depth = _depths(graph)
+    pre_words = set().union(*(_head_words(course.cards[p]) for p in parents))
+    siblings = [
+        s
+        for s in siblings
+        if depth[s] >= depth[card.id]
+        and set(graph.predecessors(s)) - ancestors
+        and not _head_words(course.cards[s]) & pre_words
+    ]
+    tiers = []
+    seen = {card.id}
+    # Not its ``related`` cards: the graph does not prove those are not needed first.
+    for tier in (children, further, siblings):
+        kept = [c for c in tier if c not in seen and c not in ancestors]
+        seen.update(kept)
+        tiers.append(kept)
+    return tiers
+
+
+_DEPTHS: weakref.WeakKeyDictionary[nx.DiGraph, dict[str, int]] = weakref.WeakKeyDictionary()
+
+
+def _depths(graph: nx.DiGraph) -> dict[str, int]:
+    """Each concept's longest chain of prerequisites (0 for a concept without any)."""
+    if graph not in _DEPTHS:
+        _DEPTHS[graph] = {
+            n: level for level, nodes in enumerate(nx.topological_generations(graph)) for n in nodes
+        }
+    return _DEPTHS[graph]
+
+
+_PAIR = -1  # in ``taken``: the concept got the two-option "which comes first" question
+
+
+def _order(
+    course: Course, card: Concept, rng: random.Random, taken: set[int] | None = None
+) -> Question | None:
+    """Which of up to four concepts is needed before ``card``: one of its prerequisites, and
+    concepts that are not its ancestors in the graph (they build on it, or sit beside it).
+    ``taken`` holds the prerequisites (by index) already asked as keys; the one chosen is
+    added. A second question on the same concept asks another prerequisite, or none."""
     graph = course.graph
     if card.id not in graph:
         return None
-    pairs = [(p, card.id) for p in sorted(graph.predecessors(card.id))]
-    pairs += [(card.id, s) for s in sorted(graph.successors(card.id))]
-    pairs = [
-        (a, b)
-        for a, b in pairs
-        if not _same_thing(course.cards[a], course.cards[b])
-        and course.cards[a].name != course.cards[b].name
-    ]
+    taken = set() if taken is None else taken
+    again = bool(taken)
+    pres = [p for p in sorted(graph.predecessors(card.id)) if _usable_pair(course, p, card.id)]
+    if again and (_PAIR in taken or len(taken) >= len(pres)):
+        return None
+    if not pres:
+        taken.add(_PAIR)
+        return _order_pair(course, card, rng)
+    # A prerequisite whose name shares a word with the concept's gives itself away ("k-means
+    # clustering" before "k-means++"): one that shares none is the key when there is one, and
+    # wrong options that share a word with either name come first.
+    mine = _head_words(card)
+    plain = [i for i, p in enumerate(pres) if not _head_words(course.cards[p]) & mine]
+    if again:
+        free = [i for i in plain if i not in taken] or [
+            i for i in range(len(pres)) if i not in taken
+        ]
+        index = rng.choice(free)
+    else:
+        index = rng.choice(plain) if plain else rng.randrange(len(pres))
+    taken.add(index)
+    first = course.cards[pres[index]]
+    words = mine | _head_words(first)
+    picked: list[Concept] = []
+    for tier in _not_before(course, card):
+        tier = list(tier)
+        rng.shuffle(tier)
+        tier.sort(key=lambda c: -len(words & _head_words(course.cards[c])))  # stable
+        for cid in tier:
+            other = course.cards[cid]
+            if (
+                len(picked) >= MAX_DISTRACTORS
+                or _kind_group(other) != _kind_group(first)
+                or not _usable_pair(course, cid, card.id)
+                or not _usable_pair(course, cid, first.id)
+                or any(_same_thing(other, p) or other.name == p.name for p in picked)
+            ):
+                continue
+            picked.append(other)
+    if not picked:
+        if again:
+            return None
+        taken.add(_PAIR)
+        return _order_pair(course, card, rng)
+    options = [first.name, *(p.name for p in picked)]
+    rng.shuffle(options)
+    later = [p.name for p in picked if p.id in nx.descendants(graph, card.id)]
+    beside = [p.name for p in picked if p.name not in later]
+    why = []
+    if later:
+        why.append(f"{_join(later)} {'builds' if len(later) == 1 else 'build'} on {card.name}")
+    if beside:
+        verb = "is" if len(beside) == 1 else "are"
+        why.append(f"{_join(beside)} {verb} not among its prerequisites at any depth")
+    return Question(
+        id=f"order:{card.id}:{index}",
+        concept_id=card.id,
+        kind="order",
+        stem=f"Which of these do you need before learning {card.name}?",
+        options=tuple(options),
+        answer=options.index(first.name),
+        proof=prerequisites_line(card),
+        source_id=card.id,
+        reason=(
+            f"The card of {card.name} lists {first.name} as a prerequisite; " + "; ".join(why) + "."
+        ),
+    )
+
+
+def _join(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _order_pair(course: Course, card: Concept, rng: random.Random) -> Question | None:
+    """Which of two concepts comes first, for a concept without prerequisites: it, or one
+    that builds on it."""
+    graph = course.graph
+    pairs = [(card.id, s) for s in sorted(graph.successors(card.id))]
+    pairs = [(a, b) for a, b in pairs if _usable_pair(course, a, b)]
     if not pairs:
         return None
     index = rng.randrange(len(pairs))
@@ -564,6 +761,99 @@ def _order(course: Course, card: Concept, rng: random.Random) -> Question | None
         proof=prerequisites_line(then),
         source_id=then.id,
         reason=f"{then.name} builds on {first.name}: its card lists it as a prerequisite.",
+    )
+
+
+# ------------------------------------------------------------------ which statement is true
+
+
+_SUBJECT_BLANK = re.compile(rf"^(?:(?:a|an|the)\s+)?{re.escape(BLANK)}\s", re.IGNORECASE)
+_ALSO = re.compile(r"\b(also|too|this|these|such)\b", re.IGNORECASE)
+_MAX_STATEMENT_WORDS = 35
+
+
+def _statement_text(sentence: str, card: Concept) -> str | None:
+    """``sentence`` with ``card``'s name blanked, or None when it does not name the card, or
+    still gives it away (a distinctive word of the name left), or is negated or hedged (a
+    negated claim about one concept is often true of its sibling too)."""
+    if not names_in(sentence, card) or _NO_FLIP.search(sentence):
+        return None
+    # The name only, not an alias: an alias may be one instance ("DETR" of "detectors").
+    text = sentence
+    for label in sorted(name_labels(card.name), key=len, reverse=True):
+        text = _label_pattern(label).sub(BLANK, text)
+    # The name once, as the subject ("___ expands ...", "A ___ is ..."): a blank elsewhere
+    # reads badly ("tree-___"), and a claim about something said before is unclear alone.
+    if (
+        text.count(BLANK) != 1
+        or not _SUBJECT_BLANK.match(text)
+        or _BACK_REFERENCE.search(text)
+        or _ALSO.search(text)
+        or len(text.split()) > _MAX_STATEMENT_WORDS
+        or names_in(text, card)
+    ):
+        return None
+    words = set(normalise(text).split())
+    if any(any(w.startswith(n[: max(4, len(n) - 3)]) for w in words) for n in _name_words(card)):
+        return None
+    return text
+
+
+def _statement(
+    course: Course, card: Concept, rng: random.Random, avoid: set[str]
+) -> Question | None:
+    """Which of up to four statements is true of ``card``: one of its card's sentences, and
+    a defining sentence of each of two or three siblings (from their own cards), each with
+    its concept's name blanked. Siblings only: a sentence about a prerequisite or a kind of
+    ``card`` may be true of it as well."""
+    graph = course.graph
+    if card.id not in graph:
+        return None
+    mine = [
+        (i, s, t)
+        for i, s in enumerate(_sentences(card))
+        if s not in avoid and (t := _statement_text(s, card)) is not None
+    ]
+    if not mine:
+        return None
+    index, sentence, text = mine[0]
+    family = nx.ancestors(graph, card.id) | nx.descendants(graph, card.id)
+    picked: list[tuple[Concept, str]] = []
+    for tier in confusable(course, card)[:3]:  # related, relating back, siblings: one unit
+        tier = [c for c in tier if c not in family]
+        rng.shuffle(tier)
+        for cid in tier:
+            other = course.cards[cid]
+            if (
+                len(picked) >= MAX_DISTRACTORS
+                or _kind_group(other) != _kind_group(card)
+                or _same_thing(card, other)
+                or any(_same_thing(other, p) for p, _ in picked)
+            ):
+                continue
+            for s in _sentences(other):
+                t = _statement_text(s, other)
+                if t is not None and not names_in(s, card) and t != text:
+                    picked.append((other, t))
+                    break
+    if len(picked) < 2:
+        return None
+    options = [text, *(t for _, t in picked)]
+    rng.shuffle(options)
+    others = _join([p.name for p, _ in picked])
+    return Question(
+        id=f"statement:{card.id}:{index}",
+        concept_id=card.id,
+        kind="statement",
+        stem=f"Which of these is true of {card.name}? In each, {BLANK} stands for its name.",
+        options=tuple(options),
+        answer=options.index(text),
+        proof=sentence,
+        source_id=card.id,
+        reason=(
+            f"The card of {card.name} says so; the other statements are from the cards of "
+            f"{others}, concepts next to it."
+        ),
     )
 
 

@@ -9,10 +9,12 @@ latent state per concept is known / not known:
   by an ability drawn once (``ability_sd``, on the logit scale);
 - each question practised on an unknown concept teaches it with ``learn_ready`` if all its
   prerequisites are known, else ``learn_blocked``;
-- an answer is right with 1 - ``slip`` when known, else with the question's guess chance:
-  1/2 for two-option questions (true/false, which-comes-first; a share ``two_options``,
-  0.68 as in ``questions_for(per_concept=3)`` over the whole course: 2,533 of 3,738),
-  1/4 for the rest.
+- an answer is right with 1 - ``slip`` when known, else with the question's guess chance,
+  1/n for a question with n options. With ``options`` (per concept, the option counts of the
+  questions ``questions_for`` makes for it, in the order it asks them) the k-th question on a
+  concept has the k-th count, as in the app; without, a share ``two_options`` of questions
+  has two options and the rest four (0.68 was the course's share before the four-option
+  kinds).
 
 A learner picks a target concept, and walks its prerequisites within ``path_depth`` steps in
 learning-path order, skipping each prerequisite with ``skip`` (students skip what they think
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import networkx as nx
@@ -62,8 +65,15 @@ class SimAnswer(Answer):
 class SimLearner:
     """One learner's latent knowledge, drawn lazily in prerequisite order."""
 
-    def __init__(self, graph: nx.DiGraph, params: SimParams, rng: random.Random) -> None:
-        self.graph, self.params, self.rng = graph, params, rng
+    def __init__(
+        self,
+        graph: nx.DiGraph,
+        params: SimParams,
+        rng: random.Random,
+        options: Mapping[str, Sequence[int]] | None = None,
+    ) -> None:
+        self.graph, self.params, self.rng, self.options = graph, params, rng, options
+        self.asked: dict[str, int] = {}  # questions asked so far per concept
         self.knows: dict[str, bool] = {}
         self.shift = rng.gauss(0.0, params.ability_sd) if params.ability_sd else 0.0
 
@@ -81,8 +91,14 @@ class SimLearner:
         return self.knows[cid]
 
     def answer(self, cid: str) -> SimAnswer:
+        """Answer the next question on ``cid``."""
         p = self.params
-        guess = 0.5 if self.rng.random() < p.two_options else 0.25
+        counts = self.options.get(cid) if self.options is not None else None
+        if counts:
+            guess = 1 / counts[self.asked.get(cid, 0) % len(counts)]
+            self.asked[cid] = self.asked.get(cid, 0) + 1
+        else:
+            guess = 0.5 if self.rng.random() < p.two_options else 0.25
         knew = self.known(cid)
         correct = self.rng.random() < ((1 - p.slip) if knew else guess)
         if not knew:
@@ -107,15 +123,21 @@ def _targets(graph: nx.DiGraph, params: SimParams) -> list[str]:
 
 
 def simulate(
-    graph: nx.DiGraph, learners: int, params: SimParams | None = None, seed: int = 0
+    graph: nx.DiGraph,
+    learners: int,
+    params: SimParams | None = None,
+    seed: int = 0,
+    options: Mapping[str, Sequence[int]] | None = None,
 ) -> list[list[SimAnswer]]:
-    """Answers of ``learners`` simulated learners, one list per learner, in order."""
+    """Answers of ``learners`` simulated learners, one list per learner, in order. With
+    ``options``, the k-th question a learner gets on a concept has ``options[cid][k]``
+    options (cycling; a concept without any falls back to ``two_options``)."""
     params = params or SimParams()
     rng = random.Random(seed)
     targets = _targets(graph, params)
     out = []
     for _ in range(learners):
-        learner = SimLearner(graph, params, rng)
+        learner = SimLearner(graph, params, rng, options)
         target = rng.choice(targets)
         ancestors = ancestors_within(graph, [target], params.path_depth)
         path = learning_path(

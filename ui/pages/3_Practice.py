@@ -102,7 +102,9 @@ with practice_tab:
             q = questions[i]
             st.progress(
                 i / len(questions),
-                text=f"Question {i + 1} of {len(questions)} · {cards[q.concept_id].name}",
+                # A "which concept" question would be answered by its concept's name here.
+                text=f"Question {i + 1} of {len(questions)}"
+                + ("" if q.kind == "choice" else f" · {cards[q.concept_id].name}"),
             )
             key = f"{run['seed']}_{run['concept']}_{i}"
             if i not in run["outcomes"]:
