@@ -25,6 +25,9 @@ task: answer the student's exact question directly, in two to five plain sentenc
 Rules:
 - Use only facts stated in the notes. Do not add names, numbers, libraries, code or claims \
 that the notes do not state.
+- Questions sometimes assume something false. If the notes contradict what the question \
+assumes, say so in your first sentence and give what the notes say instead; never agree just \
+because the question assumes it.
 - If the notes do not answer part of the question, say in one sentence which part the course \
 notes do not cover.
 - No headings, no lists, no code."""

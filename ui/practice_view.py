@@ -128,10 +128,13 @@ def check_yourself(course: Course | None, retrieval, key: str) -> None:
                 )
         from tutor.practice.questions import questions_for
 
-        questions = resources.guarded(questions_for, course, [cid], per_concept=1)
+        questions = resources.guarded(questions_for, course, [cid], per_concept=3)
         if not questions:
             st.caption("The cards give no question for this concept.")
             return
+        # "Which concept is described by ..." quotes the summary the lesson just showed:
+        # right under the lesson it tests reading, not understanding; ask another kind.
+        questions.sort(key=lambda q: q.kind == "choice")
         outcomes = st.session_state.setdefault("check_outcomes", {})
         form_key = f"chat_{key}"
         if form_key not in outcomes:

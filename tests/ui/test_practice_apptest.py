@@ -131,6 +131,8 @@ def test_check_yourself_after_a_lesson(mini_store: Path, use_env):
     assert not at.exception, at.exception
     check = next(e for e in at.expander if e.label == "Check yourself")
     assert any("Not mastered yet" in md.value for md in check.markdown)
+    # not "which concept does this card sentence describe": the lesson above just quoted it
+    assert not any("card sentence describe" in md.value for md in check.markdown)
     radio = check.radio[0]
     radio.set_value(radio.options[0])
     next(b for b in check.button if b.label == "Check answer").click().run()

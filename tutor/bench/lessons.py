@@ -78,6 +78,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     tutor = Tutor(settings)
     tutor.warm()
     rows, code_results = [], {}
+    probe_checks: dict[str, list[dict]] = {}
     questions = [(q, None) for q in lesson_questions()[: args.questions]]
     questions += [(p["question"], p) for p in load_probes()[: args.probes]]
     for question, probe in questions:
@@ -110,6 +111,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             shown = [c.sentence for c in checks if c.shown]
             row["claim_in_raw"] = states_claim(raw, probe["patterns"])
             row["claim_shown"] = states_claim(shown, probe["patterns"])
+            probe_checks[question] = [c.to_json() for c in checks]  # to review by hand
         rows.append(row)
     summary = summarise(rows)
     cold = [cold_first_output(EXTRA_QUESTIONS[0]) for _ in range(args.cold)]
@@ -118,7 +120,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                         "first_content_s": median(cold), "total_s": max(cold)})
     write_results("lessons", [*rows, *summary], model=settings.llm_model,
                   backend=settings.llm_backend, max_tokens=settings.max_tokens,
-                  cold_first_output_s=cold)
+                  cold_first_output_s=cold, probe_checks=probe_checks)
     return 0
 
 
