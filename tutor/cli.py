@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "tutor.commands.kb",
     "tutor.commands.ask",
     "tutor.commands.ui",
+    "tutor.commands.serve",
     "tutor.clip.cli",
     "tutor.commands.bench",
 )
