@@ -18,6 +18,8 @@ BENCHMARKS = {
                   "labelled sentences"),
     "clip": ("tutor.clip.bench", "CLIP indexing throughput and query latency"),
     "ingest": ("tutor.bench.ingest", "prerequisite inference quality and ingestion speed"),
+    "class": ("tutor.bench.class_load", "N students at once: in-process model vs llama.cpp's "
+              "server with N slots"),
 }
 
 

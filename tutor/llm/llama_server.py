@@ -69,6 +69,7 @@ class ServerConfig:
     threads: int = 2
     alias: str = ""
     cache_ram_mib: int = 1024  # prompts kept in RAM for reuse by any slot
+    nice: int = 0  # >0: below the UI (retrieval and page updates stay quick)
 
     @property
     def url(self) -> str:
@@ -99,8 +100,10 @@ class ServerProcess:
     def start(self, timeout_s: float = 180.0) -> ServerProcess:
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         try:
+            nice = self.config.nice
             self.proc = subprocess.Popen(self.config.command(), stdout=out,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         preexec_fn=(lambda: os.nice(nice)) if nice else None)
         finally:
             if self.log_file:
                 out.close()
