@@ -53,7 +53,7 @@ def server(tmp_path_factory):
 
 
 def _tutor(settings, url: str) -> Tutor:
-    return Tutor(replace(settings, llm_backend="openai-http", llm_url=url))
+    return Tutor(replace(settings, llm_backend="openai-http", llm_url=url, max_tokens=24))
 
 
 # ------------------------------------------------------------------ the queue (no server)
@@ -111,7 +111,7 @@ def test_the_server_reports_its_slots_and_takes_that_many_at_once(server):
 @needs_server
 def test_the_same_lesson_streams_the_same_way_from_either_backend(server, mini_settings,
                                                                    tiny_backend):
-    local = Tutor(mini_settings, backend=tiny_backend).ask(QUESTION)
+    local = Tutor(replace(mini_settings, max_tokens=24), backend=tiny_backend).ask(QUESTION)
     remote = _tutor(mini_settings, server.config.url).ask(QUESTION)
     assert remote.messages == local.messages  # the same prompt goes to both
     assert remote.card_markdown() == local.card_markdown()
@@ -206,9 +206,11 @@ def test_a_server_answering_garbage_leaves_the_cards_and_a_message(mini_settings
 
 
 @needs_server
-def test_erica_serve_then_erica_ask_against_it(tmp_path, mini_store):
+def test_erica_serve_then_erica_ask_against_it(tmp_path, mini_store, use_env, capsys):
     """The one-machine class setup as documented: `erica serve` on loopback, then the CLI
     pointed at it by ERICA_* settings."""
+    from tutor.cli import main
+
     port = free_port()
     env = {**os.environ, **erica_env(mini_store), "ERICA_CONFIG": ""}
     log = tmp_path / "serve.log"
@@ -219,16 +221,20 @@ def test_erica_serve_then_erica_ask_against_it(tmp_path, mini_store):
     try:
         _wait_healthy(f"http://127.0.0.1:{port}", serve, log)
         assert "ERICA_LLM_URL=http://127.0.0.1:" in log.read_text()
-        ask = subprocess.run([sys.executable, "-m", "tutor.cli", "ask", QUESTION],
-                             capture_output=True, text=True, cwd=ROOT, timeout=180,
-                             env={**env, "ERICA_LLM_BACKEND": "openai-http",
-                                  "ERICA_LLM_URL": f"http://127.0.0.1:{port}"})
-        assert ask.returncode == 0, ask.stderr
-        assert "Your question, answered" in ask.stdout and "could not answer" not in ask.stdout
-        assert f"{TINY_MODEL} @ http://127.0.0.1:{port}" in ask.stderr
+        assert "--host 127.0.0.1" in " ".join(_cmdline(serve.pid))  # loopback by default
+        use_env(erica_env(mini_store, ERICA_LLM_BACKEND="openai-http", ERICA_MAX_TOKENS="24",
+                          ERICA_LLM_URL=f"http://127.0.0.1:{port}"))
+        assert main(["ask", QUESTION]) == 0
+        out = capsys.readouterr()
+        assert "Your question, answered" in out.out and "could not answer" not in out.out
+        assert f"{TINY_MODEL} @ http://127.0.0.1:{port}" in out.err
     finally:
         serve.terminate()
         serve.wait(30)
+
+
+def _cmdline(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_text().split("\0")
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout_s: float = 120) -> None:
@@ -268,6 +274,7 @@ def test_several_hosts_on_loopback_chroma_server_and_llm_server(tmp_path, server
             assert time.monotonic() < deadline and proc.poll() is None
         env = {**os.environ, **erica_env(tmp_path / "client", MINI_COURSE), "ERICA_CONFIG": "",
                "ERICA_CHROMA_URL": url, "ERICA_LLM_BACKEND": "openai-http",
+               "ERICA_MAX_TOKENS": "24",
                "ERICA_LLM_URL": server.config.url}
         run = [sys.executable, "-m", "tutor.cli"]
         build = subprocess.run([*run, "kb", "build"], capture_output=True, text=True,
