@@ -288,3 +288,36 @@ def test_several_hosts_on_loopback_chroma_server_and_llm_server(tmp_path, server
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+@needs_server
+def test_erica_serve_ui_starts_both_and_stops_both(tmp_path, mini_store):
+    """`erica serve --ui`: the one command of the README; `kill` stops the server and the UI."""
+    llm_port, ui_port = free_port(), free_port()
+    env = {**os.environ, **erica_env(mini_store), "ERICA_CONFIG": "",
+           "ERICA_UI_PORT": str(ui_port)}
+    log = tmp_path / "serve-ui.log"
+    with open(log, "wb") as out:
+        serve = subprocess.Popen([sys.executable, "-m", "tutor.cli", "serve", "--slots", "2",
+                                  "--port", str(llm_port), "--ui"],
+                                 stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+    children: list[int] = []
+    try:
+        _wait_healthy(f"http://127.0.0.1:{llm_port}", serve, log)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{ui_port}/_stcore/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+            assert time.monotonic() < deadline and serve.poll() is None, log.read_text()
+        children = [int(p) for p in Path(f"/proc/{serve.pid}/task/{serve.pid}/children")
+                    .read_text().split()]
+        assert len(children) == 2  # llama-server and streamlit
+    finally:
+        serve.terminate()
+        serve.wait(60)
+    time.sleep(1)
+    assert not [p for p in children if Path(f"/proc/{p}").exists()
+                and "Z" not in Path(f"/proc/{p}/stat").read_text().split()[2]]

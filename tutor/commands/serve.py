@@ -8,6 +8,7 @@ import argparse
 import ipaddress
 import logging
 import os
+import signal
 import subprocess
 import sys
 
@@ -87,6 +88,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     server = ServerProcess(config, log_file=settings.data_dir / "llama-server.log")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     print(f"starting the model server (log: {server.log_file})", file=sys.stderr)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops both, like Ctrl+C
     with server.start():
         print(f"Erica on http://{settings.ui_host}:{settings.ui_port}  (Ctrl+C stops both)",
               file=sys.stderr)
@@ -97,6 +99,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         try:
             return ui.wait()
         except KeyboardInterrupt:
-            ui.terminate()
-            ui.wait(timeout=30)
             return 130
+        finally:
+            if ui.poll() is None:
+                ui.terminate()
+                try:
+                    ui.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    ui.kill()
+
+
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
