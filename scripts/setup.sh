@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # Installs Erica into .venv/ (idempotent: a second run with nothing changed takes seconds).
 #   bash scripts/setup.sh          app: dependencies, the default tutor model, the concept store
-#   bash scripts/setup.sh --test   tests: dependencies + test tools, the small models, Chromium
+#   bash scripts/setup.sh --test   tests: dependencies + test tools, the small models, Chromium,
+#                                  llama.cpp's server (the class-load tests start it)
+#   bash scripts/setup.sh --server app + llama.cpp's server for a whole class (`erica serve`),
+#                                  built once from the vendored llama.cpp (~15 min on 2 cores)
 # pip's wheel cache keeps the llama-cpp-python build (~5 min the first time on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=app
-[ "${1:-}" = "--test" ] && mode=test
+server=no
+for arg in "$@"; do
+  case "$arg" in
+    --test) mode=test; server=yes ;;
+    --server) server=yes ;;
+    *) echo "usage: scripts/setup.sh [--test] [--server]" >&2; exit 2 ;;
+  esac
+done
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
@@ -55,5 +65,9 @@ else
   .venv/bin/erica models prepare
   log "building the concept store (a no-op when the cards did not change)"
   .venv/bin/erica kb build
+fi
+if [ "$server" = yes ]; then
+  log "llama.cpp's server for a class (cached after the first build)"
+  PIP=.venv/bin/pip bash scripts/build_llama_server.sh
 fi
 log "done"

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "tutor.commands.ask",
     "tutor.commands.practice",
     "tutor.commands.ui",
+    "tutor.commands.serve",
     "tutor.clip.cli",
     "tutor.commands.bench",
 )

@@ -185,7 +185,7 @@ class Lesson:
             if ahead <= 0:
                 self.on_status("Getting the language model ready (first use)...")
                 return
-            eta = backend.gate.typical_s * ahead
+            eta = backend.gate.wait_estimate_s(ahead)
             about = f", about {eta:.0f} s" if eta else ""
             self.on_status(f"Waiting for the model: {ahead} answer(s) ahead of yours{about}.")
         return on_wait

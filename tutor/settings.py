@@ -85,6 +85,10 @@ class Settings(BaseModel):
                            description="a packaged model name or a path to a .gguf file")
     llm_url: str = Field("", description="base URL of an OpenAI-compatible server "
                          "(for llm_backend=openai-http)")
+    llm_parallel: int = Field(0, ge=0, le=256, description="answers sent to the LLM server "
+                              "at once; 0: as many as it has slots (llama.cpp), else 1")
+    llm_server_binary: str = Field("", description="llama.cpp's llama-server for `erica serve` "
+                                   "(default: the build of scripts/setup.sh --server)")
     llm_threads: int = Field(2, ge=1, le=256, description="CPU threads of the in-process model")
     llm_context: int = Field(4096, ge=256, le=131072, description="context window in tokens")
     max_tokens: int = Field(220, ge=1, le=8192,

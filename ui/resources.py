@@ -84,9 +84,10 @@ class Loading:
 
 @st.cache_resource(show_spinner=False)
 def loading() -> Loading:
-    """One Tutor (one model, one store) for every browser session; generation is serialised
-    inside the backend. Loaded in the background (:meth:`Loading.start`) so pages render at
-    once."""
+    """One Tutor (one model, one store) for every browser session; the backend's gate lets
+    through one answer at a time in process, or as many as a model server has slots (the
+    rest wait, told roughly how long). Loaded in the background (:meth:`Loading.start`) so
+    pages render at once."""
     return Loading(Tutor(settings()))
 
 

@@ -22,6 +22,8 @@ BENCHMARKS = {
                 "learners, graph-aware vs per-concept BKT, study-next violations"),
     "practice": ("tutor.bench.practice", "practice questions: pass rate of the judged set, "
                  "ms per question"),
+    "class": ("tutor.bench.class_load", "N students at once: in-process model vs llama.cpp's "
+              "server with N slots"),
 }
 
 

@@ -40,20 +40,39 @@ class GenerationStats:
         return (self.completion_tokens - 1) / span if span > 0 else 0.0
 
 
-class GenerationGate:
-    """One generation at a time, first come first served; waiting callers learn their place.
+class _Ticket:
+    __slots__ = ("warmup",)
 
-    llama.cpp crashes when two threads use one model, so the whole streaming loop runs
-    inside the gate.
+    def __init__(self, warmup: bool) -> None:
+        self.warmup = warmup
+
+
+class GenerationGate:
+    """At most ``capacity`` generations at once, first come first served; waiting callers
+    learn their place.
+
+    llama.cpp crashes when two threads use one model, so the in-process backend has capacity
+    1 and runs its whole streaming loop inside the gate; a server with N parallel slots gets
+    capacity N (more requests would only queue inside the server, where nobody can say how
+    long the wait is).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, capacity: int = 1) -> None:
         self._cond = threading.Condition()
-        self._next_ticket = 0
-        self._serving = 0
-        self._abandoned: set[int] = set()  # tickets whose callers gave up while queued
-        self._warmups: set[int] = set()  # tickets of warm-ups (not a student's answer)
+        self._capacity = max(1, capacity)
+        self._queue: deque[_Ticket] = deque()  # waiting, in order of arrival
+        self._active: dict[_Ticket, float] = {}  # generating now -> when it entered
         self._durations: deque[float] = deque(maxlen=8)  # recent answers' time in the gate
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
+
+    @capacity.setter
+    def capacity(self, value: int) -> None:
+        with self._cond:
+            self._capacity = max(1, int(value))
+            self._cond.notify_all()
 
     @property
     def typical_s(self) -> float:
@@ -64,50 +83,66 @@ class GenerationGate:
 
     @property
     def waiting(self) -> int:
+        """Requests waiting or generating."""
         with self._cond:
-            return self._next_ticket - self._serving
+            return len(self._queue) + len(self._active)
+
+    @property
+    def active(self) -> int:
+        """Requests generating now."""
+        with self._cond:
+            return len(self._active)
+
+    def wait_estimate_s(self, ahead: int) -> float:
+        """Roughly how long a request with ``ahead`` answers before it waits (0: unknown)."""
+        return self.typical_s * ahead / self._capacity
+
+    def _ahead(self, ticket: _Ticket) -> int:
+        """Students' answers this ticket waits for: those queued before it, plus one for the
+        busy slots when a student's answer holds one (warm-ups are not counted)."""
+        before = 0
+        for t in self._queue:
+            if t is ticket:
+                break
+            before += not t.warmup
+        full = len(self._active) >= self._capacity
+        return before + (1 if full and any(not t.warmup for t in self._active) else 0)
 
     @contextmanager
     def hold(self, on_wait: OnWait | None = None, timeout_s: float | None = None,
              warmup: bool = False):
-        """Wait for our turn. ``on_wait(ahead)`` is told how many students' answers are ahead
-        (0 while only a warm-up is: the model is being made ready)."""
+        """Wait for our turn. ``on_wait(ahead)`` is called only while this request really
+        waits, with how many students' answers are ahead (0 while only a warm-up is: the
+        model is being made ready)."""
+        ticket = _Ticket(warmup)
         with self._cond:
-            ticket = self._next_ticket
-            self._next_ticket += 1
-            if warmup:
-                self._warmups.add(ticket)
+            self._queue.append(ticket)
             deadline = None if timeout_s is None else time.monotonic() + timeout_s
             last_reported = -1
-            while self._serving != ticket:
-                ahead = sum(1 for t in range(self._serving, ticket)
-                            if t not in self._warmups and t not in self._abandoned)
+            while not (self._queue[0] is ticket and len(self._active) < self._capacity):
+                ahead = self._ahead(ticket)
                 if on_wait and ahead != last_reported:
                     on_wait(ahead)
                     last_reported = ahead
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
-                    self._abandoned.add(ticket)
+                    self._queue.remove(ticket)
+                    self._cond.notify_all()
                     raise BackendError("timed out waiting for the model (other students' "
                                        "answers are still being written)",
                                        "try again in a minute")
                 self._cond.wait(timeout=1.0 if remaining is None else min(remaining, 1.0))
-        entered = time.monotonic()
+            self._queue.popleft()
+            self._active[ticket] = time.monotonic()
+            self._cond.notify_all()  # the next in line may fit in a free slot too
         try:
             yield
         finally:
             with self._cond:
+                entered = self._active.pop(ticket)
                 if not warmup:
                     self._durations.append(time.monotonic() - entered)
-                self._warmups.discard(ticket)
-                self._serving += 1
-                self._skip_abandoned()
                 self._cond.notify_all()
-
-    def _skip_abandoned(self) -> None:
-        while self._serving in self._abandoned:
-            self._abandoned.discard(self._serving)
-            self._serving += 1
 
 
 class LLMBackend(ABC):
@@ -129,7 +164,8 @@ class LLMBackend(ABC):
     def cache_key(cls, settings: Settings) -> tuple:
         """What makes two settings need two instances (one model per process otherwise)."""
         return (cls.name, settings.llm_model, settings.llm_url, settings.llm_context,
-                settings.llm_threads, settings.llm_timeout_s, str(settings.models_dir))
+                settings.llm_threads, settings.llm_timeout_s, settings.llm_parallel,
+                str(settings.models_dir))
 
     @property
     @abstractmethod
