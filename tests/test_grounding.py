@@ -56,6 +56,9 @@ def test_talk_about_the_notes_is_meta(checker, evidence):
     check = checker.check("The course notes do not cover how CLIP is deployed on phones.",
                           evidence)
     assert check.verdict == "meta" and check.shown
+    claim = checker.check("The course notes describe how CLIP writes captions for images.",
+                          evidence)
+    assert claim.verdict != "meta" and not claim.shown  # what "the notes say" is checked
 
 
 def test_numbers_in_the_cards_are_accepted(checker, evidence):

@@ -19,7 +19,8 @@ The checker is deliberately transparent, so a teacher can see why a sentence was
    does not negate it contradicts the card.
 
 A sentence is *supported* when 1 reaches the threshold and 2 and 3 find nothing; sentences that
-only talk about the notes ("The course notes do not cover ...") are *meta* and may be shown.
+say what the notes do not cover ("The course notes do not cover ...") are *meta* and may be
+shown; a sentence that says what the notes do say is checked like any other.
 The thresholds were chosen on the tune split of ``knowledge/eval/grounding_sentences.yaml``
 (labelled sentences written independently of this module); ``erica bench grounding`` reports
 precision and recall on both splits.
@@ -232,7 +233,10 @@ class GroundingChecker:
         sims = np.where(evidence.claim_mask, -1.0, sims)
         best = int(np.argmax(sims))
         support, unit = float(sims[best]), evidence.units[best]
-        if _META.search(sentence) and not _NUMBER.search(sentence):
+        # "The notes do not cover X" is shown as the model's own remark; "the notes say X"
+        # is a claim like any other and is checked
+        if _META.search(sentence) and _NEGATION.search(sentence) and \
+                not _NUMBER.search(sentence):
             return SentenceCheck(sentence, "meta", support, unit.text, unit.card_id)
         clash = _contradiction(sentence, evidence, sims) if self.word_rules else None
         if clash is not None:
