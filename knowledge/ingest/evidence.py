@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 import networkx as nx
 import numpy as np
 
+from knowledge.common.logistic import fit_logistic
 from knowledge.ingest.passages import Passage, split_sentences
 from knowledge.ingest.prerequisites import Link
 
@@ -214,14 +215,4 @@ def judge(scored: Sequence[Link], graph: CourseGraph, claims: Claims, known: set
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> dict[str, float]:
     """Logistic regression of labels (1: correct) on :data:`FEATURES` (Newton steps, L2)."""
-    xb = np.hstack([x, np.ones((len(x), 1))])
-    w = np.zeros(xb.shape[1])
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(xb @ w)))
-        hessian = xb.T @ (xb * (p * (1 - p))[:, None]) + l2 * np.eye(len(w))
-        step = np.linalg.solve(hessian, xb.T @ (p - y) + l2 * w)
-        w -= step
-        if float(np.abs(step).max()) < 1e-8:
-            break
-    return {**{f: round(float(v), 3) for f, v in zip(FEATURES, w[:-1], strict=True)},
-            "bias": round(float(w[-1]), 3)}
+    return fit_logistic(x, y, FEATURES, l2, steps)

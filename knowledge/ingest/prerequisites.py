@@ -32,6 +32,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from knowledge.common.logistic import fit_logistic
+
 log = logging.getLogger(__name__)
 
 THRESHOLD = 0.2
@@ -210,17 +212,7 @@ def predict(x: np.ndarray, weights: Mapping[str, float] = WEIGHTS) -> np.ndarray
 def fit_weights(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 30
                 ) -> dict[str, float]:
     """L2-regularised logistic regression (Newton steps) of ``y`` on the feature matrix."""
-    xb = np.hstack([x, np.ones((len(x), 1))])
-    w = np.zeros(xb.shape[1])
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(xb @ w)))
-        hessian = xb.T @ (xb * (p * (1 - p))[:, None]) + l2 * np.eye(len(w))
-        step = np.linalg.solve(hessian, xb.T @ (p - y) + l2 * w)
-        w -= step
-        if float(np.abs(step).max()) < 1e-8:
-            break
-    return {**{f: round(float(v), 3) for f, v in zip(FEATURES, w[:-1], strict=True)},
-            "bias": round(float(w[-1]), 3)}
+    return fit_logistic(x, y, FEATURES, l2, steps)
 
 
 def score_pairs(mat: Material, weights: Mapping[str, float] = WEIGHTS) -> list[Link]:
