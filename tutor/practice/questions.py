@@ -198,8 +198,8 @@ class Question:
             head = f"Not quite: you chose {self.options[picked]}, the answer is {right}."
         why = f" {self.reason}" if self.reason else ""
         return (
-            f'{head}{why} The card {self.source_id} says: "{self.proof}" '
-            f"(lesson: {self.concept_id})"
+            f'{head}{why} The course card `{self.source_id}` says: "{self.proof}" '
+            f"(lesson: `{self.concept_id}`)"
         )
 
     def to_dict(self) -> dict:
