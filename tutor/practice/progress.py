@@ -136,14 +136,29 @@ class ProgressStore:
         return cls(progress_path(data_dir))
 
     @contextlib.contextmanager
-    def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
-        """A connection inside one transaction (``BEGIN IMMEDIATE`` for writes), committed on
-        success; SQLite's errors become a ProgressError that names the cause and the fix."""
-        self._prepare()
+    def _opened(self, autocommit: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection with the busy timeout, always closed; SQLite's errors become a
+        ProgressError that names the cause and the fix."""
         conn = None
         try:
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s,
+                                   isolation_level=None if autocommit else "")
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+            yield conn
+        except sqlite3.OperationalError as exc:
+            raise self._explain(exc) from exc
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(self.path, exc) from exc
+        finally:
+            if conn is not None:
+                conn.close()
+
+    @contextlib.contextmanager
+    def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection inside one transaction (``BEGIN IMMEDIATE`` for writes), committed on
+        success."""
+        self._prepare()
+        with self._opened(autocommit=True) as conn:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
@@ -153,13 +168,6 @@ class ProgressStore:
                     conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            raise self._explain(exc) from exc
-        except sqlite3.DatabaseError as exc:
-            raise _damaged(self.path, exc) from exc
-        finally:
-            if conn is not None:
-                conn.close()
 
     def _explain(self, exc: sqlite3.OperationalError) -> ProgressError:
         text = str(exc)
@@ -194,10 +202,7 @@ class ProgressStore:
                 raise ProgressError(
                     f"the progress database {self.path} is a folder", "move that folder away"
                 )
-            conn = None
-            try:
-                conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s)
-                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+            with self._opened() as conn:
                 check = conn.execute("PRAGMA quick_check").fetchone()[0]
                 if check != "ok":
                     raise sqlite3.DatabaseError(f"integrity check: {check}")
@@ -212,13 +217,6 @@ class ProgressStore:
                 conn.executescript(_SCHEMA)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 conn.commit()
-            except sqlite3.OperationalError as exc:
-                raise self._explain(exc) from exc
-            except sqlite3.DatabaseError as exc:
-                raise _damaged(self.path, exc) from exc
-            finally:
-                if conn is not None:
-                    conn.close()
             self._ready = True
 
     def record(
