@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 
 from tutor.settings import settings_help
 
@@ -18,3 +19,11 @@ def add_retrieval_options(parser: argparse.ArgumentParser) -> None:
         dest = "max_concepts" if flag == "--max" else flag[2:]
         parser.add_argument(flag, type=int, default=None, dest=dest,
                             help=f"{settings_help(setting)}; ERICA_{setting.upper()}")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or "localhost") is reachable from this machine only."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

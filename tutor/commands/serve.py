@@ -5,13 +5,13 @@ whole class at once (127.0.0.1 unless told otherwise); ``--ui`` starts Erica's U
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import os
 import signal
 import subprocess
 import sys
 
+from tutor.commands.options import is_loopback
 from tutor.llm.llama_server import ServerConfig, ServerProcess, require_binary
 from tutor.llm.packaged import resolve_gguf
 from tutor.settings import Settings
@@ -63,16 +63,9 @@ def client_env(config: ServerConfig) -> dict[str, str]:
     return {"ERICA_LLM_BACKEND": "openai-http", "ERICA_LLM_URL": url}
 
 
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     config = server_config(settings, args)
-    if not _is_loopback(config.host):
+    if not is_loopback(config.host):
         log.warning("binding to %s: anyone on the network can reach the model server",
                     config.host)
     env = client_env(config)

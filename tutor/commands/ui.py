@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import os
 import sys
 from pathlib import Path
 
+from tutor.commands.options import is_loopback
 from tutor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,17 +31,10 @@ def streamlit_command(host: str, port: int) -> list[str]:
             "--client.showErrorDetails", "none"]
 
 
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.ui_host
     port = args.port or settings.ui_port
-    if not _is_loopback(host):
+    if not is_loopback(host):
         log.warning("binding to %s: anyone on the network can reach Erica", host)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "STREAMLIT_SERVER_MAX_UPLOAD_SIZE":
            str(settings.upload_max_mb)}
