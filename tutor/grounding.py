@@ -288,7 +288,7 @@ def _names(sentence: str) -> list[str]:
 def _restates_misconception(sentence: str, evidence: Evidence,
                             sims: np.ndarray) -> _Unit | None:
     """The named misconception this sentence states (without negating it), if any."""
-    if _negated_stems(sentence) or _NEGATION.search(_ANSWER_PARTICLE.sub("", sentence)):
+    if _NEGATION.search(_ANSWER_PARTICLE.sub("", sentence)):
         return None
     for i in np.argsort(-sims)[:8]:
         unit = evidence.units[int(i)]
